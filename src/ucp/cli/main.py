@@ -1,0 +1,417 @@
+"""The `ucp` command: a thin shell over the services (Typer + Rich)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from ucp.cli import generate as generate_cmd
+from ucp.cli import standardize as standardize_cmd
+from ucp.cli.starter import STARTER_CONFIG
+from ucp.config import UCPConfig, load_config
+from ucp.errors import ConfigError, InputError, UCPError
+from ucp.settings import Settings
+from ucp.store.store import Store
+
+app = typer.Typer(
+    name="ucp",
+    help="ucp — Unified Customer Profile engine: ingest customer records from many sources, "
+    "resolve them into one profile per person, and serve the profiles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create, list, revoke.", no_args_is_help=True)
+profile_app = typer.Typer(help="Read profiles.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(profile_app, name="profile")
+app.add_typer(audit_app, name="audit")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class State:
+    """What the global options chose; opened lazily so `--help` never touches a database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+        self._config: UCPConfig | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.settings.database_url)
+        return self._store
+
+    @property
+    def config(self) -> UCPConfig:
+        if self._config is None:
+            self._config = load_config(self.settings.config_path)
+        return self._config
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", envvar="UCP_DATABASE_URL", help="database URL [default: sqlite:///ucp.db]"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", envvar="UCP_CONFIG_PATH", help="path of ucp.yaml"),
+    ] = None,
+) -> None:
+    overrides: dict[str, Any] = {}
+    if db:
+        overrides["database_url"] = db
+    if config:
+        overrides["config_path"] = config
+    ctx.obj = State(Settings(**overrides))
+
+
+def state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+@contextmanager
+def progress_bar(label: str, total: int | None = None) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar; yields `update(done, total)`."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+
+        def update(done: int, total_now: int) -> None:
+            bar.update(task, completed=done, total=total_now)
+
+        yield update
+
+
+def fail(exc: UCPError) -> None:
+    err.print(f"[red]error:[/red] {exc}", highlight=False)
+    if isinstance(exc, ConfigError) and len(exc.errors) > 1:
+        for line in exc.errors:
+            err.print(f"  - {line}", highlight=False)
+    raise typer.Exit(2 if isinstance(exc, (ConfigError, InputError)) else 1)
+
+
+# -- init / db -------------------------------------------------------------------------------
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="where to write the starter config")] = Path("ucp.yaml"),
+    force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
+) -> None:
+    """Write a commented starter ucp.yaml."""
+    if path.exists() and not force:
+        fail(InputError(f"{path} exists; pass --force to overwrite it"))
+    path.write_text(STARTER_CONFIG, encoding="utf-8")
+    out.print(f"wrote {path}; edit its sources, then `ucp ingest FILE --source NAME`")
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Create or migrate the database schema to the newest version."""
+    from ucp.store import migrations
+
+    try:
+        store = Store.open(state(ctx).settings.database_url, upgrade=False)
+        migrations.upgrade(store.engine)
+        out.print(f"schema at revision {migrations.current_revision(store.engine)}")
+    except UCPError as exc:
+        fail(exc)
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Print the schema revision of the database."""
+    from ucp.store import migrations
+
+    store = Store.open(state(ctx).settings.database_url, upgrade=False)
+    out.print(migrations.current_revision(store.engine) or "empty (run `ucp db upgrade`)")
+
+
+# -- ingest / resolve ------------------------------------------------------------------------
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet file")],
+    source: Annotated[str, typer.Option("--source", "-s", help="source name from ucp.yaml")],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="csv | jsonl | parquet (default: by extension)")
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(help="where to write rejected rows [default: FILE.rejects.csv]"),
+    ] = None,
+    chunk_size: Annotated[int, typer.Option(help="rows per transaction")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Load a file of one source: map, standardize, store versions, resolve.
+
+    Re-running on an unchanged file stores nothing new; rejected rows go to a rejects file
+    with their row number and reason, and the exit status is 1 when any row was rejected.
+    """
+    from ucp.services.ingest import ingest_file
+
+    st = state(ctx)
+    rejects = rejects or file.with_name(file.name + ".rejects.csv")
+    try:
+        with progress_bar(f"ingest {source}") as update:
+            report = ingest_file(
+                st.store, st.config, source, file, fmt, rejects, chunk_size, progress=update
+            )
+    except UCPError as exc:
+        fail(exc)
+        return
+    if as_json:
+        out.print_json(orjson.dumps(report.to_dict()).decode())
+    else:
+        table = Table(title=f"ingest {source}: {file.name}", show_header=False)
+        for name in ("rows", "inserted", "updated", "unchanged", "rejected", "skipped",
+                     "events_inserted", "events_known", "profiles_touched", "seconds"):
+            table.add_row(name, str(getattr(report, name)))
+        out.print(table)
+        if report.rejected:
+            reasons = ", ".join(f"{k}: {v}" for k, v in sorted(report.reject_reasons.items()))
+            err.print(f"[yellow]{report.rejected} rows rejected[/yellow] ({reasons}); "
+                      f"see {report.rejects_path}")
+    if report.rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def resolve(
+    ctx: typer.Context,
+    full: Annotated[bool, typer.Option(help="re-resolve every record with the current model")] = True,
+) -> None:
+    """Batch resolution over the whole store (ingest already resolves incrementally)."""
+    from ucp.services.resolution import build_resolver, resolve_all
+
+    st = state(ctx)
+    try:
+        with progress_bar("resolve") as update:
+            report = resolve_all(st.store, build_resolver(st.config), progress=update)
+        with st.store.read() as tx:
+            counts = tx.counts()
+    except UCPError as exc:
+        fail(exc)
+        return
+    out.print(f"resolved {report.records} records into {counts['profiles']} profiles "
+              f"({counts['links']} links, {report.changes} changes)")
+
+
+@app.command()
+def stats(ctx: typer.Context) -> None:
+    """Counts of records, profiles, links and events in the store."""
+    st = state(ctx)
+    with st.store.read() as tx:
+        counts = tx.counts()
+    out.print_json(orjson.dumps(counts).decode())
+
+
+# -- serve -----------------------------------------------------------------------------------
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the REST API (OpenAPI at /docs)."""
+    from ucp.api.factory import run_server
+
+    st = state(ctx)
+    try:
+        load_config(st.settings.config_path)
+        Store.open(st.settings.database_url).close()
+    except UCPError as exc:
+        fail(exc)
+    run_server(st.settings, host, port, workers)
+
+
+# -- keys ------------------------------------------------------------------------------------
+@keys_app.command("create")
+def keys_create(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Option(help="admin | steward | analyst | support | ingest")],
+    name: Annotated[str, typer.Option(help="a label for the key")] = "",
+    ttl_days: Annotated[int | None, typer.Option(help="expire after this many days")] = None,
+) -> None:
+    """Create an API key; the secret is printed once and stored only as a hash."""
+    from ucp.services.keys import create_key
+
+    try:
+        key, secret = create_key(state(ctx).store, role, name, ttl_days=ttl_days)
+    except UCPError as exc:
+        fail(exc)
+        return
+    err.print(f"created key {key.id} (role {key.role.value}); the secret is shown only now:")
+    out.print(secret, highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(ctx: typer.Context) -> None:
+    """List API keys (never their secrets)."""
+    from ucp.services.keys import list_keys
+
+    table = Table("id", "name", "role", "created", "expires", "revoked")
+    for k in list_keys(state(ctx).store):
+        table.add_row(*(str(k[c] or "") for c in
+                        ("id", "name", "role", "created_at", "expires_at", "revoked_at")))
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="key id")]) -> None:
+    """Revoke an API key at once."""
+    from ucp.services.keys import revoke_key
+
+    try:
+        revoke_key(state(ctx).store, key_id)
+    except UCPError as exc:
+        fail(exc)
+    out.print(f"revoked {key_id}")
+
+
+# -- profiles --------------------------------------------------------------------------------
+@profile_app.command("show")
+def profile_show(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="profile id, or TYPE:VALUE such as email:ann@example.com")],
+) -> None:
+    """Print one profile as JSON: identifiers, records, recent events."""
+    from ucp.services import profiles
+
+    st = state(ctx)
+    try:
+        if ref.startswith("p_"):
+            pid = ref
+        else:
+            found = profiles.find_by_identifier(st.store, st.config, ref)
+            if not found:
+                raise InputError(f"no profile holds {ref.split(':')[0]} identifier given")
+            pid = found[0]
+        view = profiles.get_profile(st.store, pid)
+    except UCPError as exc:
+        fail(exc)
+        return
+    out.print_json(orjson.dumps(view.to_dict()).decode())
+
+
+# -- evaluate / audit ------------------------------------------------------------------------
+@app.command()
+def evaluate(
+    ctx: typer.Context,
+    truth: Annotated[Path, typer.Option(help="truth.csv: source, source_key, person_id")],
+    clusters: Annotated[
+        Path | None, typer.Option(help="score this clusters file instead of the store")
+    ] = None,
+    id_col: Annotated[str, typer.Option(help="record id column of --clusters")] = "id",
+    cluster_col: Annotated[str, typer.Option(help="cluster column of --clusters")] = "cluster_id",
+    source_col: Annotated[
+        str | None, typer.Option(help="source column of --clusters, if it has one")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Score the store's profiles (or a clusters file) against a ground truth."""
+    from ucp.domain.evaluation import evaluate as score
+    from ucp.services import evaluate as ev
+
+    st = state(ctx)
+    try:
+        truth_map = ev.load_truth(truth)
+        if clusters is not None:
+            predicted = ev.load_clusters_file(clusters, id_col, cluster_col, source_col)
+        else:
+            with st.store.read() as tx:
+                predicted = {
+                    (src, key): pid or f"unresolved:{src}:{key}"
+                    for src, key, pid in tx.memberships()
+                }
+        result = score(truth_map, predicted)
+    except UCPError as exc:
+        fail(exc)
+        return
+    if as_json:
+        out.print_json(orjson.dumps(result.to_dict()).decode())
+    else:
+        out.print(ev.render_report(result))
+
+
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check the audit chain; names the first edited, deleted or reordered entry."""
+    from ucp.services.audit import verify
+
+    result = verify(state(ctx).store)
+    if result.ok:
+        out.print(f"audit log intact: {result.entries} entries")
+        return
+    err.print(f"[red]audit log broken[/red] at entry {result.first_bad}: {result.reason}")
+    raise typer.Exit(1)
+
+
+# -- demo ------------------------------------------------------------------------------------
+@app.command()
+def demo(
+    ctx: typer.Context,
+    persons: Annotated[int, typer.Option(help="synthetic persons to generate")] = 2000,
+    seed: Annotated[int, typer.Option(help="generator seed")] = 42,
+    directory: Annotated[Path, typer.Option(help="demo state folder (wiped each run)")] = Path(".ucp-demo"),
+    port: Annotated[int, typer.Option(help="API port")] = 8000,
+    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after loading")] = True,
+) -> None:
+    """Generate data, ingest every source, resolve, print a summary, make a key and serve.
+
+    Each run starts clean: the demo folder is wiped and rebuilt.
+    """
+    from ucp.cli.demo import run_demo
+
+    try:
+        run_demo(persons=persons, seed=seed, directory=directory, port=port, serve=serve_api,
+                 out=out, err=err, progress=progress_bar)
+    except UCPError as exc:
+        fail(exc)
+
+
+generate_cmd.register(app)
+standardize_cmd.register(app)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except UCPError as exc:  # pragma: no cover - last resort for errors outside a command
+        err.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)

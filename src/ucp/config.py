@@ -1,0 +1,233 @@
+"""`ucp.yaml`: what the sources are, how they map, and the rules identity resolution obeys.
+
+The file is parsed with PyYAML and validated by pydantic; every problem is reported as
+`key.path: message (line N)` so a user can find the line at fault.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ucp.domain.attributes import CANONICAL_ATTRIBUTES
+from ucp.errors import ConfigError
+
+DateOrder = Literal["DMY", "MDY", "YMD"]
+FileFormat = Literal["csv", "jsonl", "parquet"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EventMapping(_Strict):
+    """How a row of an event source becomes an event."""
+
+    name: str | None = Field(None, description="constant event name, e.g. 'Order Completed'")
+    name_path: str | None = Field(None, description="path of the event name, e.g. 'event'")
+    timestamp: str = Field(..., description="path of the event time")
+    properties: list[str] | Literal["*"] = Field(
+        "*", description="paths kept as properties; '*' keeps the whole row"
+    )
+
+    @model_validator(mode="after")
+    def _one_name(self) -> EventMapping:
+        if (self.name is None) == (self.name_path is None):
+            raise ValueError("give exactly one of 'name' or 'name_path'")
+        return self
+
+
+class SourceConfig(_Strict):
+    """One system that sends data (design.md §2: source)."""
+
+    kind: Literal["records", "events", "segment"] = Field(
+        "records",
+        description="records: one row per person view; events: one row per event; "
+        "segment: Segment-spec messages (identify -> record, track/page/screen -> event)",
+    )
+    trust_rank: int = Field(100, ge=1, description="1 is the most trusted source")
+    default_country: str | None = Field(None, description="ISO 3166 alpha-2, e.g. 'GB'")
+    date_order: DateOrder = "YMD"
+    format: FileFormat | None = None
+    source_key: str = Field(
+        "messageId", description="column or dotted JSON path of the record (or event) key"
+    )
+    mapping: dict[str, str] = Field(default_factory=dict)
+    identifiers: dict[str, str] = Field(default_factory=dict)
+    unique_per_person: bool = Field(
+        False, description="two different keys of this source are never the same person"
+    )
+    event: EventMapping | None = None
+    write_key: str | None = Field(None, description="collector write key that selects this source")
+
+    @field_validator("default_country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        if len(v) != 2 or not v.isalpha():
+            raise ValueError(f"expected an ISO 3166 alpha-2 code such as 'GB', got {v!r}")
+        return v.upper()
+
+    @field_validator("mapping")
+    @classmethod
+    def _canonical(cls, v: dict[str, str]) -> dict[str, str]:
+        for attribute in v:
+            if attribute not in CANONICAL_ATTRIBUTES and not attribute.startswith("custom."):
+                raise _KeyedError(attribute, f"unknown canonical attribute {attribute!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _events_need_mapping(self) -> SourceConfig:
+        if self.kind == "events" and self.event is None:
+            raise ValueError("an events source needs an 'event' section")
+        return self
+
+
+class IdentifierRule(_Strict):
+    """Rules for one identifier type (design.md §3, deterministic layer)."""
+
+    max_per_profile: int | None = Field(None, ge=1)
+    priority: int = Field(100, ge=1, description="lower wins when a limit forces a choice")
+    blocked: list[str] = Field(default_factory=list)
+    links: bool = Field(True, description="whether a shared value links records")
+
+
+class ConsentPurpose(_Strict):
+    default: Literal["granted", "denied"] = "denied"
+    legal_basis: Literal[
+        "consent", "contract", "legal_obligation", "vital_interests", "public_task",
+        "legitimate_interests",
+    ] = "consent"
+    channels: list[str] = Field(default_factory=list)
+
+
+class ConsentConfig(_Strict):
+    purposes: dict[str, ConsentPurpose] = Field(default_factory=dict)
+
+
+def _default_identifier_rules() -> dict[str, IdentifierRule]:
+    return {
+        "email": IdentifierRule(
+            max_per_profile=5, priority=10,
+            blocked=["test@test.com", "noemail@example.com", "none@none.com", "n/a"],
+        ),
+        "phone": IdentifierRule(
+            max_per_profile=5, priority=20,
+            blocked=["0000000000", "1234567890", "9999999999", "n/a"],
+        ),
+    }
+
+
+class UCPConfig(_Strict):
+    """The whole of `ucp.yaml`."""
+
+    version: Literal[1] = 1
+    sources: dict[str, SourceConfig] = Field(default_factory=dict)
+    identifiers: dict[str, IdentifierRule] = Field(default_factory=_default_identifier_rules)
+    consent: ConsentConfig = Field(default_factory=ConsentConfig)
+
+    @model_validator(mode="after")
+    def _identifier_types_declared(self) -> UCPConfig:
+        for name, source in self.sources.items():
+            for id_type in source.identifiers:
+                if id_type not in self.identifiers:
+                    raise _KeyedError(
+                        f"sources.{name}.identifiers.{id_type}",
+                        f"identifier type {id_type!r} has no rule under 'identifiers'",
+                        absolute=True,
+                    )
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        try:
+            return self.sources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.sources)) or "none"
+            raise ConfigError(f"unknown source {name!r} (configured: {known})") from None
+
+
+class _KeyedError(ValueError):
+    """A validation error that knows the key below the field it was raised in."""
+
+    def __init__(self, key: str, message: str, absolute: bool = False) -> None:
+        super().__init__(message)
+        self.key = key
+        self.message = message
+        self.absolute = absolute
+
+
+def _line_index(text: str) -> dict[tuple[str, ...], int]:
+    """Map each key path in a YAML document to its 1-based line number."""
+    index: dict[tuple[str, ...], int] = {}
+    try:
+        root = yaml.compose(text)
+    except yaml.YAMLError:
+        return index
+
+    def walk(node: yaml.Node | None, path: tuple[str, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, str(key.value))
+                index[sub] = key.start_mark.line + 1
+                walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                sub = (*path, str(i))
+                index[sub] = item.start_mark.line + 1
+                walk(item, sub)
+
+    walk(root, ())
+    return index
+
+
+def _format_errors(exc: ValidationError, lines: dict[tuple[str, ...], int]) -> list[str]:
+    out: list[str] = []
+    for err in exc.errors():
+        loc = tuple(str(p) for p in err["loc"])
+        message = err["msg"]
+        ctx_error = (err.get("ctx") or {}).get("error")
+        if isinstance(ctx_error, _KeyedError):
+            loc = tuple(ctx_error.key.split(".")) if ctx_error.absolute else (*loc, ctx_error.key)
+            message = ctx_error.message
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        elif err["type"] == "extra_forbidden":
+            message = f"unknown key {loc[-1]!r}"
+        line = None
+        for n in range(len(loc), 0, -1):
+            if loc[:n] in lines:
+                line = lines[loc[:n]]
+                break
+        where = ".".join(loc) or "(top level)"
+        out.append(f"{where}: {message}" + (f" (line {line})" if line else ""))
+    return out
+
+
+def parse_config(text: str, origin: str = "ucp.yaml") -> UCPConfig:
+    """Parse and validate the text of a `ucp.yaml`; raise ConfigError naming each key at fault."""
+    try:
+        data: Any = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise ConfigError(f"{origin}: not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: the top level must be a mapping")
+    try:
+        return UCPConfig.model_validate(data)
+    except ValidationError as exc:
+        errors = _format_errors(exc, _line_index(text))
+        raise ConfigError(f"{origin}: " + "; ".join(errors), errors=errors) from None
+
+
+def load_config(path: Path) -> UCPConfig:
+    """Read and validate a `ucp.yaml` file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (create one with `ucp init`)") from None
+    return parse_config(text, origin=str(path))

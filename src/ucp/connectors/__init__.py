@@ -1,0 +1,1 @@
+"""Connectors: how payloads arrive (files now; collector payloads and NATS later)."""

@@ -1,0 +1,136 @@
+"""Reading profiles: by id (aliases redirect), by identifier, or page by page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ucp.config import UCPConfig
+from ucp.errors import InputError, NotFound
+from ucp.services.identifiers import IdentifierStandardizer
+from ucp.store.store import Store
+
+EVENT_LIMIT = 50
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    """A profile as the API and CLI show it."""
+
+    id: str
+    redirected_from: str | None
+    created_at: Any
+    updated_at: Any
+    identifiers: list[dict[str, Any]]
+    records: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "redirected_from": self.redirected_from,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "identifiers": self.identifiers,
+            "records": self.records,
+            "events": self.events,
+        }
+
+
+def get_profile(store: Store, profile_id: str) -> ProfileView:
+    """The live profile for an id or a retired alias; NotFound otherwise."""
+    with store.read() as tx:
+        resolved = tx.resolve_profile_id(profile_id)
+        if resolved is None:
+            raise NotFound(f"no profile {profile_id!r}")
+        pid, redirected = resolved
+        row = tx.profile_row(pid)
+        if row is None:
+            raise NotFound(f"no profile {profile_id!r}")
+        records = tx.profile_records(pid)
+        record_ids = [r["id"] for r in records]
+        idents = tx.record_identifiers(record_ids)
+        events = tx.profile_events(record_ids, EVENT_LIMIT)
+    by_record: dict[int, list[dict[str, Any]]] = {}
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for ident in idents:
+        by_record.setdefault(ident["record_id"], []).append(
+            {"type": ident["type"], "value": ident["value"]}
+        )
+        entry = merged.setdefault(
+            (ident["type"], ident["value"]),
+            {"type": ident["type"], "value": ident["value"], "linkable": False, "records": 0},
+        )
+        entry["linkable"] = entry["linkable"] or ident["linkable"]
+        entry["records"] += 1
+    return ProfileView(
+        id=pid,
+        redirected_from=profile_id if redirected else None,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        identifiers=[merged[k] for k in sorted(merged)],
+        records=[
+            {
+                "source": r["source"],
+                "source_key": r["source_key"],
+                "version": r["version"],
+                "first_seen": r["first_seen"],
+                "last_seen": r["last_seen"],
+                "attributes": {
+                    name: {"value": a.get("value"), "flags": a.get("flags", [])}
+                    for name, a in r["attributes"].items()
+                },
+                "identifiers": sorted(
+                    by_record.get(r["id"], []), key=lambda i: (i["type"], i["value"])
+                ),
+            }
+            for r in records
+        ],
+        events=[
+            {
+                "source": e["source"],
+                "key": e["event_key"],
+                "name": e["name"],
+                "occurred_at": e["occurred_at"],
+                "received_at": e["received_at"],
+                "properties": e["properties"],
+            }
+            for e in events
+        ],
+    )
+
+
+def parse_identifier(text: str) -> tuple[str, str]:
+    """`type:value` (the value may itself contain colons)."""
+    id_type, sep, value = text.partition(":")
+    if not sep or not id_type or not value:
+        raise InputError(
+            "identifier must look like TYPE:VALUE, e.g. email:ann@example.com",
+            field="identifier",
+        )
+    return id_type.strip(), value
+
+
+def find_by_identifier(store: Store, config: UCPConfig, text: str) -> list[str]:
+    """Profile ids holding the identifier, the value standardized the way ingest does."""
+    id_type, raw = parse_identifier(text)
+    if id_type not in config.identifiers:
+        known = ", ".join(sorted(config.identifiers))
+        raise InputError(f"unknown identifier type {id_type!r} (known: {known})", field="identifier")
+    country = None
+    ident = IdentifierStandardizer(config).identifier(id_type, raw, country)
+    if ident is None:
+        return []
+    with store.read() as tx:
+        return tx.profiles_by_identifier(ident[0], ident[1])
+
+
+def list_profiles(store: Store, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of profiles in id order and the cursor of the next page (None at the end)."""
+    if not 1 <= limit <= 1000:
+        raise InputError("limit must be between 1 and 1000", field="limit")
+    with store.read() as tx:
+        rows = tx.list_profiles(cursor, limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1]["id"] if more and rows else None)

@@ -1,0 +1,574 @@
+"""`Store`: the storage port implemented with SQLAlchemy Core on SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from ucp.domain.model import Identifier, RecordKey, ResolvableRecord
+from ucp.domain.resolution import Assignment, Cluster
+from ucp.errors import StoreError
+from ucp.store import migrations
+from ucp.store import tables as t
+from ucp.store.engine import insert_ignore, make_engine
+
+_CHUNK = 500
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_profile_id() -> str:
+    """A profile id that sorts by creation time: `p_` + 12 hex of ms + 8 random hex."""
+    return f"p_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(4)}"
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRecord:
+    id: int
+    version: int
+    content_hash: str
+    profile_id: str | None
+
+
+class Store:
+    """Opens the database, migrates an empty one, and hands out read and write transactions.
+
+    Example:
+        store = Store.open("sqlite:///ucp.db")
+        with store.write() as tx:
+            tx.ensure_source("crm", "records", 1)
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        engine = make_engine(url)
+        store = cls(engine)
+        try:
+            if upgrade:
+                store.upgrade_if_needed()
+        except OperationalError as exc:
+            engine.dispose()
+            raise StoreError(f"cannot open the database: {exc.orig}") from None
+        return store
+
+    def upgrade_if_needed(self) -> None:
+        current = migrations.current_revision(self.engine)
+        if current != migrations.head_revision():
+            if current is None and inspect(self.engine).get_table_names():
+                raise StoreError("the database holds tables but no ucp schema version")
+            migrations.upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[StoreTx]:
+        try:
+            with self.engine.connect() as conn, conn.begin():
+                yield StoreTx(conn, self.dialect)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {type(exc).__name__}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[StoreTx]:
+        try:
+            with self.engine.connect().execution_options(ucp_write=True) as conn, conn.begin():
+                yield StoreTx(conn, self.dialect)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error: {type(exc).__name__}") from exc
+
+
+class StoreTx:
+    """Queries and commands inside one transaction."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+
+    def ping(self) -> None:
+        self.conn.execute(select(1)).scalar_one()
+
+    # -- sources ---------------------------------------------------------------------------
+    def ensure_source(self, name: str, kind: str, trust_rank: int) -> None:
+        stmt = insert_ignore(self.dialect, t.sources)
+        self.conn.execute(
+            stmt, {"name": name, "kind": kind, "trust_rank": trust_rank, "created_at": now()}
+        )
+        self.conn.execute(
+            update(t.sources)
+            .where(t.sources.c.name == name)
+            .values(kind=kind, trust_rank=trust_rank)
+        )
+
+    # -- records ---------------------------------------------------------------------------
+    def existing_records(self, source: str, keys: Sequence[str]) -> dict[str, StoredRecord]:
+        out: dict[str, StoredRecord] = {}
+        r = t.records.c
+        for part in _chunks(list(keys)):
+            rows = self.conn.execute(
+                select(r.source_key, r.id, r.version, r.content_hash, r.profile_id).where(
+                    r.source == source, r.source_key.in_(part)
+                )
+            )
+            for key, rid, version, chash, pid in rows:
+                out[key] = StoredRecord(rid, version, chash, pid)
+        return out
+
+    def insert_records(self, rows: Sequence[dict[str, Any]], at: datetime) -> list[int]:
+        """Insert new records (version 1); each row has source, source_key, hash, raw, attributes."""
+        if not rows:
+            return []
+        result = self.conn.execute(
+            insert(t.records).returning(t.records.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "source": row["source"],
+                    "source_key": row["source_key"],
+                    "version": 1,
+                    "content_hash": row["hash"],
+                    "attributes": row["attributes"],
+                    "first_seen": at,
+                    "last_seen": at,
+                }
+                for row in rows
+            ],
+        )
+        ids = [rid for (rid,) in result]
+        self.conn.execute(
+            insert(t.record_versions),
+            [
+                {
+                    "record_id": rid,
+                    "version": 1,
+                    "content_hash": row["hash"],
+                    "raw": row["raw"],
+                    "attributes": row["attributes"],
+                    "valid_from": at,
+                }
+                for rid, row in zip(ids, rows, strict=True)
+            ],
+        )
+        return ids
+
+    def add_versions(self, rows: Sequence[dict[str, Any]], at: datetime) -> None:
+        """New versions of existing records; each row has id, version, hash, raw, attributes."""
+        if not rows:
+            return
+        rv = t.record_versions.c
+        for row in rows:
+            self.conn.execute(
+                update(t.record_versions)
+                .where(rv.record_id == row["id"], rv.valid_to.is_(None))
+                .values(valid_to=at)
+            )
+        self.conn.execute(
+            insert(t.record_versions),
+            [
+                {
+                    "record_id": row["id"],
+                    "version": row["version"],
+                    "content_hash": row["hash"],
+                    "raw": row["raw"],
+                    "attributes": row["attributes"],
+                    "valid_from": at,
+                }
+                for row in rows
+            ],
+        )
+        for row in rows:
+            self.conn.execute(
+                update(t.records)
+                .where(t.records.c.id == row["id"])
+                .values(
+                    version=row["version"],
+                    content_hash=row["hash"],
+                    attributes=row["attributes"],
+                    last_seen=at,
+                )
+            )
+
+    def set_identifiers(
+        self, entries: Sequence[tuple[int, Sequence[tuple[str, str, bool]]]]
+    ) -> None:
+        """Replace the identifiers of each record: `(record_id, [(type, value, linkable)])`."""
+        ids = [rid for rid, _ in entries]
+        for part in _chunks(ids):
+            self.conn.execute(delete(t.identifiers).where(t.identifiers.c.record_id.in_(part)))
+        rows = [
+            {"record_id": rid, "type": typ, "value": value, "linkable": linkable}
+            for rid, idents in entries
+            for typ, value, linkable in idents
+        ]
+        if rows:
+            self.conn.execute(insert(t.identifiers), rows)
+
+    def component(self, record_ids: Iterable[int]) -> set[int]:
+        """Every record reachable from `record_ids` through shared linkable identifiers."""
+        i = t.identifiers.c
+        seen: set[int] = set(record_ids)
+        frontier = list(seen)
+        seen_values: set[tuple[str, str]] = set()
+        while frontier:
+            values: set[tuple[str, str]] = set()
+            for part in _chunks(frontier):
+                rows = self.conn.execute(
+                    select(i.type, i.value).where(i.record_id.in_(part), i.linkable.is_(True))
+                )
+                values.update((typ, val) for typ, val in rows)
+            values -= seen_values
+            seen_values |= values
+            frontier = []
+            by_value = sorted(values)
+            for part in _chunks(by_value):
+                rows = self.conn.execute(
+                    select(i.record_id, i.type, i.value).where(
+                        i.value.in_([v for _, v in part]), i.linkable.is_(True)
+                    )
+                )
+                wanted = set(part)
+                for rid, typ, val in rows:
+                    if (typ, val) in wanted and rid not in seen:
+                        seen.add(rid)
+                        frontier.append(rid)
+        return seen
+
+    def resolvable(self, record_ids: Iterable[int]) -> dict[int, tuple[ResolvableRecord, str | None]]:
+        """Records as resolution sees them, with their current profile."""
+        r, i = t.records.c, t.identifiers.c
+        ids = sorted(record_ids)
+        heads: dict[int, tuple[RecordKey, dict[str, Any], str | None]] = {}
+        idents: dict[int, list[Identifier]] = {rid: [] for rid in ids}
+        for part in _chunks(ids):
+            for rid, source, key, attrs, pid in self.conn.execute(
+                select(r.id, r.source, r.source_key, r.attributes, r.profile_id).where(
+                    r.id.in_(part)
+                )
+            ):
+                heads[rid] = (RecordKey(source, key), attrs, pid)
+            for rid, typ, val in self.conn.execute(
+                select(i.record_id, i.type, i.value).where(
+                    i.record_id.in_(part), i.linkable.is_(True)
+                )
+            ):
+                idents[rid].append(Identifier(typ, val))
+        return {
+            rid: (ResolvableRecord(key, tuple(sorted(idents[rid])), attrs), pid)
+            for rid, (key, attrs, pid) in heads.items()
+        }
+
+    def all_record_ids(self) -> list[int]:
+        return [rid for (rid,) in self.conn.execute(select(t.records.c.id).order_by(t.records.c.id))]
+
+    # -- profiles --------------------------------------------------------------------------
+    def profile_ages(self, profile_ids: Iterable[str]) -> dict[str, str]:
+        p = t.profiles.c
+        out: dict[str, str] = {}
+        for part in _chunks(sorted(set(profile_ids))):
+            for pid, created in self.conn.execute(
+                select(p.id, p.created_at).where(p.id.in_(part))
+            ):
+                out[pid] = f"{created.isoformat() if created else ''}|{pid}"
+        return out
+
+    def apply_assignment(
+        self,
+        ids: dict[RecordKey, int],
+        previous: dict[RecordKey, str | None],
+        assignment: Assignment,
+        clusters: Sequence[Cluster],
+        model_version: str,
+        at: datetime,
+    ) -> None:
+        """Write a re-clustered component: memberships, profiles, aliases, links, changes.
+
+        `previous` is each record's profile before; only what differs is written.
+        """
+        p, a = t.profiles.c, t.profile_aliases.c
+        sizes: dict[str, int] = {}
+        for pid in assignment.membership.values():
+            sizes[pid] = sizes.get(pid, 0) + 1
+        existing = set(self.profile_ages(sizes))
+        new_profiles = sorted(pid for pid in sizes if pid not in existing)
+        if new_profiles:
+            self.conn.execute(
+                insert(t.profiles),
+                [
+                    {"id": pid, "created_at": at, "updated_at": at, "record_count": sizes[pid]}
+                    for pid in new_profiles
+                ],
+            )
+        moved = [
+            {"rid": ids[key], "pid": pid}
+            for key, pid in assignment.membership.items()
+            if previous.get(key) != pid
+        ]
+        if moved:
+            self.conn.execute(
+                update(t.records)
+                .where(t.records.c.id == bindparam("rid"))
+                .values(profile_id=bindparam("pid")),
+                moved,
+            )
+        touched = {c.profile_id for c in assignment.changes} | {m["pid"] for m in moved}
+        stale = [
+            {"pid": pid, "n": sizes[pid]} for pid in sorted(touched & existing) if pid in sizes
+        ]
+        if stale:
+            self.conn.execute(
+                update(t.profiles)
+                .where(p.id == bindparam("pid"))
+                .values(record_count=bindparam("n"), updated_at=at),
+                stale,
+            )
+        for gone, survivor in sorted(assignment.aliases.items()):
+            self.conn.execute(
+                update(t.profile_aliases).where(a.profile_id == gone).values(profile_id=survivor)
+            )
+            self.conn.execute(
+                insert(t.profile_aliases),
+                {"alias": gone, "profile_id": survivor, "created_at": at},
+            )
+        retired = sorted(set(assignment.aliases) | set(assignment.removed))
+        for part in _chunks(retired):
+            self.conn.execute(delete(t.profiles).where(p.id.in_(part)))
+        self._replace_links(ids, clusters, model_version, at)
+        if assignment.changes:
+            self.conn.execute(
+                insert(t.changes),
+                [
+                    {"occurred_at": at, "type": c.type, "profile_id": c.profile_id, "data": c.data}
+                    for c in assignment.changes
+                ],
+            )
+
+    def _replace_links(
+        self,
+        ids: dict[RecordKey, int],
+        clusters: Sequence[Cluster],
+        model_version: str,
+        at: datetime,
+    ) -> None:
+        lc = t.links.c
+        record_ids = sorted(ids.values())
+        current: dict[tuple[int, int, str], int] = {}
+        for part in _chunks(record_ids):
+            for lid, ra, rb, kind, evidence in self.conn.execute(
+                select(lc.id, lc.record_a, lc.record_b, lc.kind, lc.evidence).where(
+                    lc.record_a.in_(part), lc.valid_to.is_(None)
+                )
+            ):
+                current[(ra, rb, f"{kind}|{sorted((evidence or {}).items())}")] = lid
+        wanted: dict[tuple[int, int, str], dict[str, Any]] = {}
+        for cluster in clusters:
+            for link in cluster.links:
+                ra, rb = ids[link.a], ids[link.b]
+                sig = (ra, rb, f"{link.kind}|{sorted(link.evidence.items())}")
+                wanted[sig] = {
+                    "record_a": ra,
+                    "record_b": rb,
+                    "kind": link.kind,
+                    "weight": link.weight,
+                    "evidence": link.evidence,
+                    "model_version": model_version,
+                    "created_at": at,
+                }
+        stale = [lid for sig, lid in current.items() if sig not in wanted]
+        for part in _chunks(stale):
+            self.conn.execute(update(t.links).where(lc.id.in_(part)).values(valid_to=at))
+        fresh = [row for sig, row in wanted.items() if sig not in current]
+        if fresh:
+            self.conn.execute(insert(t.links), fresh)
+
+    def resolve_profile_id(self, profile_id: str) -> tuple[str, bool] | None:
+        """The live profile for an id or alias: `(id, redirected)`, or None if unknown."""
+        found = self.conn.execute(
+            select(t.profiles.c.id).where(t.profiles.c.id == profile_id)
+        ).scalar_one_or_none()
+        if found:
+            return found, False
+        survivor = self.conn.execute(
+            select(t.profile_aliases.c.profile_id).where(t.profile_aliases.c.alias == profile_id)
+        ).scalar_one_or_none()
+        return (survivor, True) if survivor else None
+
+    def profile_row(self, profile_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(t.profiles).where(t.profiles.c.id == profile_id)
+        ).mappings().first()
+        return dict(row) if row else None
+
+    def profile_records(self, profile_id: str) -> list[dict[str, Any]]:
+        r = t.records.c
+        rows = self.conn.execute(
+            select(
+                r.id, r.source, r.source_key, r.version, r.attributes, r.first_seen, r.last_seen
+            )
+            .where(r.profile_id == profile_id)
+            .order_by(r.source, r.source_key)
+        ).mappings()
+        return [dict(row) for row in rows]
+
+    def record_identifiers(self, record_ids: Sequence[int]) -> list[dict[str, Any]]:
+        i = t.identifiers.c
+        out: list[dict[str, Any]] = []
+        for part in _chunks(list(record_ids)):
+            out.extend(
+                dict(row)
+                for row in self.conn.execute(
+                    select(i.record_id, i.type, i.value, i.linkable).where(i.record_id.in_(part))
+                ).mappings()
+            )
+        return out
+
+    def profiles_by_identifier(self, id_type: str, value: str) -> list[str]:
+        i, r = t.identifiers.c, t.records.c
+        rows = self.conn.execute(
+            select(r.profile_id)
+            .join(t.identifiers, i.record_id == r.id)
+            .where(i.type == id_type, i.value == value, r.profile_id.is_not(None))
+            .distinct()
+            .order_by(r.profile_id)
+        )
+        return [pid for (pid,) in rows]
+
+    def list_profiles(self, after: str | None, limit: int) -> list[dict[str, Any]]:
+        p = t.profiles.c
+        stmt = select(t.profiles).order_by(p.id).limit(limit)
+        if after:
+            stmt = stmt.where(p.id > after)
+        return [dict(row) for row in self.conn.execute(stmt).mappings()]
+
+    def counts(self) -> dict[str, int]:
+        def count(table: Any, *where: Any) -> int:
+            stmt = select(func.count()).select_from(table)
+            if where:
+                stmt = stmt.where(and_(*where))
+            return int(self.conn.execute(stmt).scalar_one())
+
+        return {
+            "records": count(t.records),
+            "record_versions": count(t.record_versions),
+            "profiles": count(t.profiles),
+            "links": count(t.links, t.links.c.valid_to.is_(None)),
+            "events": count(t.events),
+        }
+
+    def memberships(self) -> Iterator[tuple[str, str, str | None]]:
+        """`(source, source_key, profile_id)` for every record (evaluation, exports)."""
+        r = t.records.c
+        yield from self.conn.execute(
+            select(r.source, r.source_key, r.profile_id).order_by(r.id)
+        ).tuples()
+
+    # -- events ----------------------------------------------------------------------------
+    def existing_event_keys(self, source: str, keys: Sequence[str]) -> set[str]:
+        e = t.events.c
+        out: set[str] = set()
+        for part in _chunks(list(keys)):
+            out.update(
+                k for (k,) in self.conn.execute(
+                    select(e.event_key).where(e.source == source, e.event_key.in_(part))
+                )
+            )
+        return out
+
+    def insert_events(
+        self, rows: Sequence[dict[str, Any]], idents: Sequence[Sequence[tuple[str, str]]]
+    ) -> None:
+        """Insert new events (the caller filtered known keys) and their identifiers."""
+        if not rows:
+            return
+        result = self.conn.execute(
+            insert(t.events).returning(t.events.c.id, sort_by_parameter_order=True), list(rows)
+        )
+        ids = [eid for (eid,) in result]
+        pairs = [
+            {"event_id": eid, "type": typ, "value": val}
+            for eid, ev_idents in zip(ids, idents, strict=True)
+            for typ, val in ev_idents
+        ]
+        if pairs:
+            self.conn.execute(insert(t.event_identifiers), pairs)
+
+    def profile_events(self, record_ids: Sequence[int], limit: int) -> list[dict[str, Any]]:
+        """Events whose identifiers match any identifier of the given records, newest first."""
+        i, ei, e = t.identifiers.c, t.event_identifiers.c, t.events.c
+        if not record_ids:
+            return []
+        matched = (
+            select(ei.event_id)
+            .join(t.identifiers, and_(i.type == ei.type, i.value == ei.value))
+            .where(i.record_id.in_(list(record_ids)))
+        )
+        rows = self.conn.execute(
+            select(e.id, e.source, e.event_key, e.name, e.occurred_at, e.received_at, e.properties)
+            .where(e.id.in_(matched))
+            .order_by(e.occurred_at.desc().nulls_last(), e.id.desc())
+            .limit(limit)
+        ).mappings()
+        return [dict(row) for row in rows]
+
+    # -- change feed -----------------------------------------------------------------------
+    def changes_after(self, after: int, limit: int) -> list[dict[str, Any]]:
+        c = t.changes.c
+        rows = self.conn.execute(
+            select(t.changes).where(c.seq > after).order_by(c.seq).limit(limit)
+        ).mappings()
+        return [dict(row) for row in rows]
+
+    # -- API keys --------------------------------------------------------------------------
+    def insert_api_key(self, row: dict[str, Any]) -> None:
+        self.conn.execute(insert(t.api_keys), row)
+
+    def api_key_by_hash(self, key_hash: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            select(t.api_keys).where(t.api_keys.c.key_hash == key_hash)
+        ).mappings().first()
+        return dict(row) if row else None
+
+    def list_api_keys(self) -> list[dict[str, Any]]:
+        rows = self.conn.execute(select(t.api_keys).order_by(t.api_keys.c.created_at)).mappings()
+        return [dict(row) for row in rows]
+
+    def revoke_api_key(self, key_id: str, at: datetime) -> bool:
+        result = self.conn.execute(
+            update(t.api_keys)
+            .where(t.api_keys.c.id == key_id, t.api_keys.c.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)
+
+    # -- audit -----------------------------------------------------------------------------
+    def last_audit_hash(self) -> str:
+        a = t.audit_log.c
+        value = self.conn.execute(
+            select(a.hash).order_by(a.id.desc()).limit(1)
+        ).scalar_one_or_none()
+        return value or "0" * 64
+
+    def insert_audit(self, row: dict[str, Any]) -> None:
+        self.conn.execute(insert(t.audit_log), row)
+
+    def audit_entries(self) -> Iterator[dict[str, Any]]:
+        for row in self.conn.execute(select(t.audit_log).order_by(t.audit_log.c.id)).mappings():
+            yield dict(row)

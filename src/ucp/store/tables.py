@@ -1,0 +1,196 @@
+"""The one schema, for SQLite and PostgreSQL alike (SQLAlchemy Core).
+
+Records are versioned (`record_versions` keeps every version, `records` points at the current one
+and at the profile that owns it); links, constraints, the audit log and the change feed are
+append-only.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BigInteger ids that still autoincrement on SQLite (which only does so for INTEGER PRIMARY KEY).
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("trust_rank", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("record_count", Integer, nullable=False, default=0),
+)
+
+profile_aliases = Table(
+    "profile_aliases",
+    metadata,
+    Column("alias", String(32), primary_key=True),
+    Column("profile_id", String(32), nullable=False, index=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), ForeignKey("sources.name"), nullable=False),
+    Column("source_key", String(256), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("profile_id", String(32), nullable=True, index=True),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "source_key", name="uq_records_source_key"),
+)
+
+record_versions = Table(
+    "record_versions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("raw", JSON, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("record_id", "version", name="uq_record_versions_record_version"),
+)
+
+identifiers = Table(
+    "identifiers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("value", String(320), nullable=False),
+    Column("linkable", Boolean, nullable=False),
+    Index("ix_identifiers_type_value", "type", "value"),
+    Index("ix_identifiers_record_id", "record_id"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_a", Id, nullable=False),
+    Column("record_b", Id, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("weight", Float, nullable=True),
+    Column("evidence", JSON, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True), nullable=True),
+    Index("ix_links_record_a", "record_a"),
+    Index("ix_links_record_b", "record_b"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), ForeignKey("sources.name"), nullable=False),
+    Column("event_key", String(256), nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("identifiers", JSON, nullable=False),
+    Column("properties", JSON, nullable=False),
+    Column("profile_id", String(32), nullable=True, index=True),
+    UniqueConstraint("source", "event_key", name="uq_events_source_key"),
+)
+
+event_identifiers = Table(
+    "event_identifiers",
+    metadata,
+    Column("event_id", Id, ForeignKey("events.id", ondelete="CASCADE"), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("value", String(320), nullable=False),
+    Index("ix_event_identifiers_type_value", "type", "value"),
+    Index("ix_event_identifiers_event_id", "event_id"),
+)
+
+consent = Table(
+    "consent",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("subject_type", String(32), nullable=False),
+    Column("subject", String(320), nullable=False),
+    Column("purpose", String(64), nullable=False),
+    Column("channel", String(32), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("source", String(64), nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Index("ix_consent_subject", "subject_type", "subject"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("subject", String(128), nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("seq", Id, primary_key=True, autoincrement=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("profile_id", String(32), nullable=True, index=True),
+    Column("data", JSON, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)

@@ -1,0 +1,105 @@
+"""The REST API over HTTP semantics: auth (401 vs 403), lookups, listing, problem details."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from ucp.api import create_app
+from ucp.services.ingest import ingest_file
+from ucp.services.keys import create_key, revoke_key
+from ucp.settings import Settings
+from ucp.store.store import Store
+from tests.conftest import SAMPLE
+
+
+@pytest.fixture
+def client(store: Store, sample_config) -> Iterator[TestClient]:
+    for source, name in (("crm", "crm.csv"), ("shop", "shop.jsonl"), ("orders", "orders.jsonl")):
+        ingest_file(store, sample_config, source, SAMPLE / name)
+    app = create_app(Settings(database_url="sqlite://"), config=sample_config, store=store)
+    with TestClient(app) as c:
+        yield c
+
+
+def auth(store: Store, role: str) -> dict[str, str]:
+    _, secret = create_key(store, role)
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def test_healthz_needs_no_key(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+
+
+def test_missing_and_bad_keys_are_401_problems(client: TestClient, store: Store) -> None:
+    r = client.get("/v1/profiles")
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["title"] == "unauthorized"
+    r = client.get("/v1/profiles", headers={"Authorization": "Bearer ucp_nope"})
+    assert r.status_code == 401 and r.json()["detail"] == "unknown API key"
+
+
+def test_revoked_key_is_refused(client: TestClient, store: Store) -> None:
+    key, secret = create_key(store, "admin")
+    revoke_key(store, key.id)
+    r = client.get("/v1/profiles", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+
+
+def test_ingest_role_is_forbidden_from_profiles(client: TestClient, store: Store) -> None:
+    r = client.get("/v1/profiles", headers=auth(store, "ingest"))
+    assert r.status_code == 403 and r.json()["title"] == "forbidden"
+
+
+def test_lookup_by_email_is_standardized_and_returns_the_profile(
+    client: TestClient, store: Store
+) -> None:
+    headers = auth(store, "admin")
+    r = client.get("/v1/profiles", params={"identifier": "email: Ann.Lee@AcmeMail.com "},
+                   headers=headers)
+    assert r.status_code == 200
+    (summary,) = r.json()["data"]
+    assert summary["record_count"] == 3
+    profile = client.get(f"/v1/profiles/{summary['id']}", headers=headers).json()
+    assert {(rec["source"], rec["source_key"]) for rec in profile["records"]} == {
+        ("crm", "003A1"), ("crm", "003A5"), ("shop", "c-100")}
+    assert [e["key"] for e in profile["events"]] == ["o-3", "o-1"]
+    assert {"type": "email", "value": "ann.lee@acmemail.com", "linkable": True,
+            "records": 3} in profile["identifiers"]
+
+
+def test_support_role_can_look_up_but_not_list(client: TestClient, store: Store) -> None:
+    headers = auth(store, "support")
+    ok = client.get("/v1/profiles", params={"identifier": "phone:+14155550111"}, headers=headers)
+    assert ok.status_code == 200 and len(ok.json()["data"]) == 1
+    assert client.get("/v1/profiles", headers=headers).status_code == 403
+
+
+def test_listing_pages_with_a_cursor(client: TestClient, store: Store) -> None:
+    headers = auth(store, "analyst")
+    seen, cursor = [], None
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/v1/profiles", params=params, headers=headers).json()
+        seen += [p["id"] for p in page["data"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 5
+
+
+def test_unknown_profile_and_bad_identifier_are_problems(client: TestClient, store: Store) -> None:
+    headers = auth(store, "admin")
+    r = client.get("/v1/profiles/p_missing", headers=headers)
+    assert r.status_code == 404 and r.json()["instance"] == "/v1/profiles/p_missing"
+    r = client.get("/v1/profiles", params={"identifier": "emailonly"}, headers=headers)
+    assert r.status_code == 400 and r.json()["field"] == "identifier"
+    r = client.get("/v1/profiles", params={"limit": 0}, headers=headers)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "query.limit"
+
+
+def test_openapi_is_served(client: TestClient) -> None:
+    assert "/v1/profiles/{profile_id}" in client.get("/openapi.json").json()["paths"]
