@@ -122,6 +122,27 @@ def _default_identifier_rules() -> dict[str, IdentifierRule]:
     }
 
 
+SurvivorshipRule = Literal[
+    "valid_only", "source_priority", "most_recent", "most_frequent", "most_complete"
+]
+
+
+class SurvivorshipConfig(_Strict):
+    """Ordered survivorship rules per canonical attribute (`*` for the rest)."""
+
+    rules: dict[str, list[SurvivorshipRule]] = Field(default_factory=dict)
+
+    @field_validator("rules")
+    @classmethod
+    def _attributes(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for attribute, rules in v.items():
+            if attribute != "*" and attribute not in CANONICAL_ATTRIBUTES:
+                raise _KeyedError(attribute, f"unknown canonical attribute {attribute!r}")
+            if not rules:
+                raise _KeyedError(attribute, "give at least one rule")
+        return v
+
+
 class UCPConfig(_Strict):
     """The whole of `ucp.yaml`."""
 
@@ -129,6 +150,7 @@ class UCPConfig(_Strict):
     sources: dict[str, SourceConfig] = Field(default_factory=dict)
     identifiers: dict[str, IdentifierRule] = Field(default_factory=_default_identifier_rules)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
+    survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
 
     @model_validator(mode="after")
     def _identifier_types_declared(self) -> UCPConfig:

@@ -103,3 +103,27 @@ def test_unknown_profile_and_bad_identifier_are_problems(client: TestClient, sto
 
 def test_openapi_is_served(client: TestClient) -> None:
     assert "/v1/profiles/{profile_id}" in client.get("/openapi.json").json()["paths"]
+
+
+def test_change_feed_is_ordered_and_resumable(client: TestClient, store: Store) -> None:
+    headers = auth(store, "steward")
+    first = client.get("/v1/changes", params={"limit": 2}, headers=headers).json()
+    assert [c["seq"] for c in first["data"]] == [1, 2]
+    rest = client.get("/v1/changes", params={"after": first["next_cursor"]}, headers=headers).json()
+    seqs = [c["seq"] for c in first["data"] + rest["data"]]
+    assert seqs == sorted(seqs) and len(seqs) == len(set(seqs))
+    types = {c["type"] for c in first["data"] + rest["data"]}
+    assert "profile.created" in types
+    empty = client.get("/v1/changes", params={"after": rest["next_cursor"]}, headers=headers)
+    assert empty.json() == {"data": [], "next_cursor": rest["next_cursor"]}
+
+
+def test_profile_has_a_golden_record_with_provenance(client: TestClient, store: Store) -> None:
+    headers = auth(store, "admin")
+    (summary,) = client.get("/v1/profiles", params={"identifier": "crm_id:003A2"},
+                            headers=headers).json()["data"]
+    golden = client.get(f"/v1/profiles/{summary['id']}", headers=headers).json()["golden"]
+    # CRM (trust rank 1) says Robert, the shop (rank 2) says Bob
+    assert golden["given_name"]["value"] == "Robert"
+    assert golden["given_name"]["provenance"]["source"] == "crm"
+    assert [c["value"] for c in golden["given_name"]["candidates"]] == ["Bob"]

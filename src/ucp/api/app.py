@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 
 from ucp import __version__
 from ucp.api import problems
-from ucp.api.routes import profiles, system
+from ucp.api.routes import changes, profiles, system
 from ucp.config import UCPConfig, load_config
 from ucp.settings import Settings
 from ucp.store.store import Store
@@ -60,4 +60,5 @@ def create_app(settings: Settings, config: UCPConfig | None = None,
 
     app.include_router(system.router)
     app.include_router(profiles.router, prefix="/v1")
+    app.include_router(changes.router, prefix="/v1")
     return app

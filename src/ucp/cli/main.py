@@ -321,11 +321,42 @@ def profile_show(
             if not found:
                 raise InputError(f"no profile holds {ref.split(':')[0]} identifier given")
             pid = found[0]
-        view = profiles.get_profile(st.store, pid)
+        view = profiles.get_profile(st.store, pid, st.config)
     except UCPError as exc:
         fail(exc)
         return
     out.print_json(orjson.dumps(view.to_dict()).decode())
+
+
+@app.command()
+def changes(
+    ctx: typer.Context,
+    after: Annotated[int, typer.Option(help="resume after this cursor (0 = from the start)")] = 0,
+    limit: Annotated[int, typer.Option(help="entries per page")] = 100,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep tailing new entries")] = False,
+    interval: Annotated[float, typer.Option(help="seconds between polls with --follow")] = 1.0,
+) -> None:
+    """Print the change feed as JSON lines (profile.created/updated/merged/split …)."""
+    import time
+
+    from ucp.services.changes import changes_page
+
+    store = state(ctx).store
+    cursor = after
+    try:
+        while True:
+            entries, cursor = changes_page(store, cursor, limit)
+            for entry in entries:
+                print(orjson.dumps(entry, default=str).decode(), flush=True)
+            if len(entries) == limit:
+                continue
+            if not follow:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        err.print(f"stopped; resume with --after {cursor}")
+    except UCPError as exc:
+        fail(exc)
 
 
 # -- evaluate / audit ------------------------------------------------------------------------
@@ -356,7 +387,8 @@ def evaluate(
             with st.store.read() as tx:
                 predicted = {
                     (src, key): pid or f"unresolved:{src}:{key}"
-                    for src, key, pid in tx.memberships()
+                    for rows in (tx.memberships(), tx.event_memberships())
+                    for src, key, pid in rows
                 }
         result = score(truth_map, predicted)
     except UCPError as exc:

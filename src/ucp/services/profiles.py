@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ucp.config import UCPConfig
+from ucp.domain.survivorship import DEFAULT_RULES, Candidate, golden_record
 from ucp.errors import InputError, NotFound
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.store.store import Store
@@ -21,6 +22,7 @@ class ProfileView:
     redirected_from: str | None
     created_at: Any
     updated_at: Any
+    golden: dict[str, Any]
     identifiers: list[dict[str, Any]]
     records: list[dict[str, Any]]
     events: list[dict[str, Any]]
@@ -31,15 +33,44 @@ class ProfileView:
             "redirected_from": self.redirected_from,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "golden": self.golden,
             "identifiers": self.identifiers,
             "records": self.records,
             "events": self.events,
         }
 
 
-def get_profile(store: Store, profile_id: str) -> ProfileView:
+def candidates_of(
+    records: list[dict[str, Any]], ranks: dict[str, int]
+) -> dict[str, list[Candidate]]:
+    """Every record's standardized value per attribute, as survivorship candidates."""
+    out: dict[str, list[Candidate]] = {}
+    for r in records:
+        attrs = r["attributes"]
+        seen = attrs.get("updated_at") or attrs.get("created_at") or {}
+        observed = seen.get("value") or r["last_seen"].isoformat()
+        for name, a in attrs.items():
+            if a.get("value") is None:
+                continue
+            out.setdefault(name, []).append(Candidate(
+                value=str(a["value"]), match=a.get("match"), source=r["source"],
+                source_key=r["source_key"], observed_at=str(observed),
+                trust_rank=ranks.get(r["source"], 100), flags=tuple(a.get("flags", ())),
+            ))
+    return out
+
+
+def survivorship_rules(config: UCPConfig | None) -> dict[str, tuple[str, ...]]:
+    rules = dict(DEFAULT_RULES)
+    if config is not None:
+        rules.update({k: tuple(v) for k, v in config.survivorship.rules.items()})
+    return rules
+
+
+def get_profile(store: Store, profile_id: str, config: UCPConfig | None = None) -> ProfileView:
     """The live profile for an id or a retired alias; NotFound otherwise."""
     with store.read() as tx:
+        ranks = tx.source_ranks()
         resolved = tx.resolve_profile_id(profile_id)
         if resolved is None:
             raise NotFound(f"no profile {profile_id!r}")
@@ -63,11 +94,13 @@ def get_profile(store: Store, profile_id: str) -> ProfileView:
         )
         entry["linkable"] = entry["linkable"] or ident["linkable"]
         entry["records"] += 1
+    golden = golden_record(candidates_of(records, ranks), survivorship_rules(config))
     return ProfileView(
         id=pid,
         redirected_from=profile_id if redirected else None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        golden={name: value.to_dict() for name, value in golden.items()},
         identifiers=[merged[k] for k in sorted(merged)],
         records=[
             {

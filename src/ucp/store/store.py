@@ -120,6 +120,10 @@ class StoreTx:
             .values(kind=kind, trust_rank=trust_rank)
         )
 
+    def source_ranks(self) -> dict[str, int]:
+        rows = self.conn.execute(select(t.sources.c.name, t.sources.c.trust_rank))
+        return {name: rank for name, rank in rows}
+
     # -- records ---------------------------------------------------------------------------
     def existing_records(self, source: str, keys: Sequence[str]) -> dict[str, StoredRecord]:
         out: dict[str, StoredRecord] = {}
@@ -478,6 +482,19 @@ class StoreTx:
         r = t.records.c
         yield from self.conn.execute(
             select(r.source, r.source_key, r.profile_id).order_by(r.id)
+        ).tuples()
+
+    def event_memberships(self) -> Iterator[tuple[str, str, str | None]]:
+        """`(source, event_key, profile_id)` for every event some profile owns."""
+        e, ei, i, r = t.events.c, t.event_identifiers.c, t.identifiers.c, t.records.c
+        yield from self.conn.execute(
+            select(e.source, e.event_key, func.min(r.profile_id))
+            .select_from(t.events)
+            .join(t.event_identifiers, ei.event_id == e.id)
+            .join(t.identifiers, and_(i.type == ei.type, i.value == ei.value))
+            .join(t.records, r.id == i.record_id)
+            .group_by(e.id, e.source, e.event_key)
+            .order_by(e.id)
         ).tuples()
 
     # -- events ----------------------------------------------------------------------------

@@ -32,7 +32,9 @@ class ProfilePage(BaseModel):
 
 @router.get("/profiles/{profile_id}", summary="A profile with its identifiers, records, events")
 def get_profile(profile_id: str, request: Request, key: ReadKey) -> dict[str, Any]:
-    return svc.get_profile(request.app.state.store, profile_id).to_dict()
+    return svc.get_profile(
+        request.app.state.store, profile_id, request.app.state.config
+    ).to_dict()
 
 
 @router.get("/profiles", response_model=ProfilePage, summary="Look up by identifier, or list")

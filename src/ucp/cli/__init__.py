@@ -1,0 +1,1 @@
+"""The `ucp` command-line shell."""
