@@ -132,6 +132,7 @@ events = Table(
     Column("properties", JSON, nullable=False),
     Column("profile_id", String(32), nullable=True, index=True),
     UniqueConstraint("source", "event_key", name="uq_events_source_key"),
+    Index("ix_events_occurred_at", "occurred_at"),
 )
 
 event_identifiers = Table(
@@ -193,4 +194,154 @@ api_keys = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=True),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# -- resolution model, blocking and review (issue 5) --------------------------------------------
+models = Table(
+    "models",
+    metadata,
+    Column("version", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("report", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("active", Boolean, nullable=False, default=False),
+)
+
+blocking_keys = Table(
+    "blocking_keys",
+    metadata,
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(320), nullable=False),
+    Index("ix_blocking_keys_key", "key"),
+    Index("ix_blocking_keys_record_id", "record_id"),
+)
+
+review_items = Table(
+    "review_items",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_a", Id, nullable=False),
+    Column("record_b", Id, nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("weight", Float, nullable=False),
+    Column("evidence", JSON, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # open | accepted | rejected | obsolete
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("decided_at", DateTime(timezone=True), nullable=True),
+    Column("decided_by", String(128), nullable=True),
+    UniqueConstraint("record_a", "record_b", "model_version", name="uq_review_items_pair"),
+    Index("ix_review_items_status_probability", "status", "probability"),
+)
+
+# -- stewardship and history (issue 6) ------------------------------------------------------------
+constraints = Table(
+    "constraints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # must_link | cannot_link
+    Column("source_a", String(64), nullable=False),
+    Column("key_a", String(256), nullable=False),
+    Column("source_b", String(64), nullable=False),
+    Column("key_b", String(256), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+    Column("revoked_by", String(128), nullable=True),
+    Index("ix_constraints_a", "source_a", "key_a"),
+    Index("ix_constraints_b", "source_b", "key_b"),
+)
+
+pins = Table(
+    "pins",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("profile_id", String(32), nullable=False, index=True),
+    Column("attribute", String(64), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("record_id", Id, nullable=False),
+    Column("profile_id", String(32), nullable=False),
+    Column("valid_from", DateTime(timezone=True), nullable=False),
+    Column("valid_to", DateTime(timezone=True), nullable=True),
+    Index("ix_memberships_profile_id", "profile_id"),
+    Index("ix_memberships_record_id", "record_id"),
+)
+
+# -- real time (issue 7) --------------------------------------------------------------------------
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("message_id", String(256), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # pending | applied | failed
+    Column("applied_at", DateTime(timezone=True), nullable=True),
+    Column("error", Text, nullable=True),
+    Column("attempts", Integer, nullable=False, default=0),
+    UniqueConstraint("source", "message_id", name="uq_inbox_source_message_id"),
+    Index("ix_inbox_status_id", "status", "id"),
+)
+
+traits = Table(
+    "traits",
+    metadata,
+    Column("profile_id", String(32), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", JSON, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+group_memberships = Table(
+    "group_memberships",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("source", String(64), nullable=False),
+    Column("group_id", String(256), nullable=False),
+    Column("identifier_type", String(32), nullable=False),
+    Column("identifier_value", String(320), nullable=False),
+    Column("traits", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("source", "group_id", "identifier_type", "identifier_value",
+                     name="uq_group_memberships_member"),
+)
+
+# -- privacy (issue 8) ----------------------------------------------------------------------------
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("identifier_type", String(32), nullable=False),
+    Column("value_hash", String(64), nullable=False),
+    Column("request_id", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("lifted_at", DateTime(timezone=True), nullable=True),
+    Column("lifted_by", String(128), nullable=True),
+    Index("ix_suppressions_type_hash", "identifier_type", "value_hash"),
+)
+
+privacy_requests = Table(
+    "privacy_requests",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("type", String(16), nullable=False),  # access | erasure | rectification
+    Column("subject", String(320), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("completed_at", DateTime(timezone=True), nullable=True),
+    Column("result", JSON, nullable=False),
 )
