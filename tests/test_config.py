@@ -61,5 +61,7 @@ def test_starter_config_is_valid() -> None:
 
 
 def test_unknown_source_lists_the_known_ones(sample_config) -> None:
-    with pytest.raises(ConfigError, match=r"unknown source 'nope' \(configured: crm, orders, shop\)"):
+    with pytest.raises(
+        ConfigError, match=r"unknown source 'nope' \(configured: crm, orders, shop\)"
+    ):
         sample_config.source("nope")

@@ -99,7 +99,11 @@ class IdentifierRule(_Strict):
 class ConsentPurpose(_Strict):
     default: Literal["granted", "denied"] = "denied"
     legal_basis: Literal[
-        "consent", "contract", "legal_obligation", "vital_interests", "public_task",
+        "consent",
+        "contract",
+        "legal_obligation",
+        "vital_interests",
+        "public_task",
         "legitimate_interests",
     ] = "consent"
     channels: list[str] = Field(default_factory=list)
@@ -112,11 +116,13 @@ class ConsentConfig(_Strict):
 def _default_identifier_rules() -> dict[str, IdentifierRule]:
     return {
         "email": IdentifierRule(
-            max_per_profile=5, priority=10,
+            max_per_profile=5,
+            priority=10,
             blocked=["test@test.com", "noemail@example.com", "none@none.com", "n/a"],
         ),
         "phone": IdentifierRule(
-            max_per_profile=5, priority=20,
+            max_per_profile=5,
+            priority=20,
             blocked=["0000000000", "1234567890", "9999999999", "n/a"],
         ),
     }
@@ -143,6 +149,60 @@ class SurvivorshipConfig(_Strict):
         return v
 
 
+class TraitConfig(_Strict):
+    """One computed trait: an aggregate over events, or a value derived from other traits."""
+
+    aggregate: Literal[
+        "count", "sum", "avg", "min", "max", "first", "last", "most_frequent", "exists"
+    ] | None = Field(None, description="how the matching events are summarised")
+    of: str | None = Field(
+        None, description="event field: event, source, timestamp, received_at or a properties path"
+    )
+    where: dict[str, Any] = Field(default_factory=dict, description="field: value filters")
+    window: str | None = Field(None, description="only events of the last '30d', '12h', '15m'")
+    derive: str | None = Field(None, description="expression over traits declared above")
+
+    @model_validator(mode="after")
+    def _shape(self) -> TraitConfig:
+        from ucp.domain import traits as dt
+
+        if (self.aggregate is None) == (self.derive is None):
+            raise ValueError("give exactly one of 'aggregate' or 'derive'")
+        if self.derive is not None:
+            if self.of or self.where or self.window:
+                raise ValueError("a derived trait takes no 'of', 'where' or 'window'")
+            try:
+                dt.parse_expression("derive", self.derive)
+            except dt.TraitDefinitionError as exc:
+                raise _KeyedError("derive", str(exc)) from None
+            return self
+        if self.aggregate in dt.NEEDS_FIELD and not self.of:
+            raise _KeyedError("of", f"{self.aggregate!r} needs the event field it summarises")
+        try:
+            dt.parse_where(self.where)
+        except dt.TraitDefinitionError as exc:
+            raise _KeyedError("where", str(exc)) from None
+        if self.window is not None:
+            try:
+                dt.parse_window(self.window)
+            except dt.TraitDefinitionError as exc:
+                raise _KeyedError("window", str(exc)) from None
+        return self
+
+
+class CollectorConfig(_Strict):
+    """The real-time collector and its workers (docs/realtime.md)."""
+
+    bus: str | None = Field(
+        None, description="nats://HOST:PORT to log messages in NATS JetStream; none = inbox table"
+    )
+    stream: str = Field("UCP_MESSAGES", pattern=r"^[A-Za-z0-9_-]+$")
+    subject_prefix: str = Field("ucp.messages", pattern=r"^[A-Za-z0-9_.-]+$")
+    embedded_worker: bool = Field(True, description="`ucp serve` drains the inbox in-process")
+    batch_size: int = Field(500, ge=1, le=5000)
+    poll_interval: float = Field(0.05, gt=0, le=10)
+
+
 class UCPConfig(_Strict):
     """The whole of `ucp.yaml`."""
 
@@ -151,6 +211,8 @@ class UCPConfig(_Strict):
     identifiers: dict[str, IdentifierRule] = Field(default_factory=_default_identifier_rules)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
+    traits: dict[str, TraitConfig] = Field(default_factory=dict)
+    collector: CollectorConfig = Field(default_factory=CollectorConfig)
 
     @model_validator(mode="after")
     def _identifier_types_declared(self) -> UCPConfig:
@@ -162,6 +224,24 @@ class UCPConfig(_Strict):
                         f"identifier type {id_type!r} has no rule under 'identifiers'",
                         absolute=True,
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _trait_references(self) -> UCPConfig:
+        from ucp.domain import traits as dt
+
+        seen: set[str] = set()
+        for name, trait in self.traits.items():
+            if trait.derive is not None:
+                refs = dt.parse_expression(name, trait.derive).refs
+                unknown = sorted(refs - seen)
+                if unknown:
+                    raise _KeyedError(
+                        f"traits.{name}.derive",
+                        f"refers to {', '.join(unknown)}, not a trait declared above it",
+                        absolute=True,
+                    )
+            seen.add(name)
         return self
 
     def source(self, name: str) -> SourceConfig:

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import SAMPLE
 
 from ucp.api import create_app
 from ucp.services.ingest import ingest_file
 from ucp.services.keys import create_key, revoke_key
 from ucp.settings import Settings
 from ucp.store.store import Store
-from tests.conftest import SAMPLE
 
 
 @pytest.fixture
@@ -58,17 +58,25 @@ def test_lookup_by_email_is_standardized_and_returns_the_profile(
     client: TestClient, store: Store
 ) -> None:
     headers = auth(store, "admin")
-    r = client.get("/v1/profiles", params={"identifier": "email: Ann.Lee@AcmeMail.com "},
-                   headers=headers)
+    r = client.get(
+        "/v1/profiles", params={"identifier": "email: Ann.Lee@AcmeMail.com "}, headers=headers
+    )
     assert r.status_code == 200
     (summary,) = r.json()["data"]
     assert summary["record_count"] == 3
     profile = client.get(f"/v1/profiles/{summary['id']}", headers=headers).json()
     assert {(rec["source"], rec["source_key"]) for rec in profile["records"]} == {
-        ("crm", "003A1"), ("crm", "003A5"), ("shop", "c-100")}
+        ("crm", "003A1"),
+        ("crm", "003A5"),
+        ("shop", "c-100"),
+    }
     assert [e["key"] for e in profile["events"]] == ["o-3", "o-1"]
-    assert {"type": "email", "value": "ann.lee@acmemail.com", "linkable": True,
-            "records": 3} in profile["identifiers"]
+    assert {
+        "type": "email",
+        "value": "ann.lee@acmemail.com",
+        "linkable": True,
+        "records": 3,
+    } in profile["identifiers"]
 
 
 def test_support_role_can_look_up_but_not_list(client: TestClient, store: Store) -> None:
@@ -120,8 +128,9 @@ def test_change_feed_is_ordered_and_resumable(client: TestClient, store: Store) 
 
 def test_profile_has_a_golden_record_with_provenance(client: TestClient, store: Store) -> None:
     headers = auth(store, "admin")
-    (summary,) = client.get("/v1/profiles", params={"identifier": "crm_id:003A2"},
-                            headers=headers).json()["data"]
+    (summary,) = client.get(
+        "/v1/profiles", params={"identifier": "crm_id:003A2"}, headers=headers
+    ).json()["data"]
     golden = client.get(f"/v1/profiles/{summary['id']}", headers=headers).json()["golden"]
     # CRM (trust rank 1) says Robert, the shop (rank 2) says Bob
     assert golden["given_name"]["value"] == "Robert"

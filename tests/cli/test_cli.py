@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.conftest import ROOT, SAMPLE
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from tests.conftest import ROOT, SAMPLE
 from ucp.cli.main import app
 
 runner = CliRunner()
@@ -62,12 +62,16 @@ def test_ingest_with_rejects_exits_1_and_names_the_file(workdir: Path, db_url: s
 
 
 def test_unknown_source_and_bad_config_exit_2(workdir: Path, db_url: str) -> None:
-    code, _, err = run(*common(workdir, db_url), "ingest", str(workdir / "crm.csv"),
-                       "--source", "nope")
+    code, _, err = run(
+        *common(workdir, db_url), "ingest", str(workdir / "crm.csv"), "--source", "nope"
+    )
     assert code == 2 and "unknown source 'nope'" in err
-    (workdir / "ucp.yaml").write_text("sources:\n  crm:\n    source_key: id\n    mapping: {emial: e}\n")
-    code, _, err = run(*common(workdir, db_url), "ingest", str(workdir / "crm.csv"),
-                       "--source", "crm")
+    (workdir / "ucp.yaml").write_text(
+        "sources:\n  crm:\n    source_key: id\n    mapping: {emial: e}\n"
+    )
+    code, _, err = run(
+        *common(workdir, db_url), "ingest", str(workdir / "crm.csv"), "--source", "crm"
+    )
     assert code == 2 and "sources.crm.mapping.emial: unknown canonical attribute" in err
 
 

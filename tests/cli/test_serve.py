@@ -23,15 +23,32 @@ def _free_port() -> int:
 
 
 def test_served_api_answers_a_lookup_with_a_cli_key(tmp_path: Path) -> None:
-    env = {**os.environ, "UCP_DATABASE_URL": f"sqlite:///{tmp_path}/ucp.db",
-           "UCP_CONFIG_PATH": str(SAMPLE / "ucp.yaml")}
-    subprocess.run([*UCP, "ingest", str(SAMPLE / "crm.csv"), "--source", "crm"], env=env,
-                   check=True, capture_output=True)
-    key = subprocess.run([*UCP, "keys", "create", "--role", "support"], env=env, check=True,
-                         capture_output=True, text=True).stdout.strip()
+    env = {
+        **os.environ,
+        "UCP_DATABASE_URL": f"sqlite:///{tmp_path}/ucp.db",
+        "UCP_CONFIG_PATH": str(SAMPLE / "ucp.yaml"),
+    }
+    subprocess.run(
+        [*UCP, "ingest", str(SAMPLE / "crm.csv"), "--source", "crm"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    key = subprocess.run(
+        [*UCP, "keys", "create", "--role", "support"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     port = _free_port()
-    server = subprocess.Popen([*UCP, "serve", "--port", str(port), "--workers", "2"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [*UCP, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}/v1/profiles?identifier=phone:%2B14155550100"
         request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})

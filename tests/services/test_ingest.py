@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import csv
-import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from tests.conftest import SAMPLE
 
 from ucp.config import parse_config
 from ucp.services.ingest import ingest_file
 from ucp.store.store import Store
-from tests.conftest import SAMPLE
 
 CONFIG = parse_config((SAMPLE / "ucp.yaml").read_text())
 
 
 def _rows(n: int) -> list[dict[str, str]]:
     return [
-        {"ContactId": f"C{i:05d}", "FirstName": f"Given{i}", "LastName": f"Family{i % 97}",
-         "Email": f"person{i}@acmemail.com", "Phone": "", "MailingStreet": f"{i} Main St",
-         "MailingCity": "Springfield", "MailingPostalCode": "62701", "Birthdate": "01/02/1980"}
+        {
+            "ContactId": f"C{i:05d}",
+            "FirstName": f"Given{i}",
+            "LastName": f"Family{i % 97}",
+            "Email": f"person{i}@acmemail.com",
+            "Phone": "",
+            "MailingStreet": f"{i} Main St",
+            "MailingCity": "Springfield",
+            "MailingPostalCode": "62701",
+            "Birthdate": "01/02/1980",
+        }
         for i in range(n)
     ]
 
@@ -89,7 +95,11 @@ def test_bad_rows_are_rejected_with_row_and_reason_and_good_rows_land(
     assert (report.rows, report.inserted, report.rejected) == (5, 2, 3)
     with rejects.open() as f:
         lines = list(csv.DictReader(f))
-    assert [(r["row"], r["field"]) for r in lines] == [("2", "ContactId"), ("3", ""), ("5", "ContactId")]
+    assert [(r["row"], r["field"]) for r in lines] == [
+        ("2", "ContactId"),
+        ("3", ""),
+        ("5", "ContactId"),
+    ]
     assert lines[0]["reason"] == "source key is missing"
     assert lines[1]["reason"] == "has 10 fields, the header has 9"
     assert lines[2]["reason"] == "duplicate source key (first at row 1)"
@@ -143,7 +153,8 @@ def test_killed_ingest_rerun_stores_every_row_exactly_once(db_url: str, tmp_path
     _write_csv(path, rows)
     proc = subprocess.Popen(
         [sys.executable, "-c", KILL_SCRIPT, db_url, str(SAMPLE / "ucp.yaml"), str(path)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     for _ in range(3):  # let a few chunks commit, then kill without warning

@@ -12,16 +12,37 @@ from ucp.store.store import Store, now
 def test_open_migrates_an_empty_database_to_head(store: Store) -> None:
     assert migrations.current_revision(store.engine) == migrations.head_revision()
     tables = set(inspect(store.engine).get_table_names())
-    assert {"records", "record_versions", "identifiers", "links", "profiles", "profile_aliases",
-            "events", "consent", "audit_log", "changes", "api_keys", "sources"} <= tables
+    assert {
+        "records",
+        "record_versions",
+        "identifiers",
+        "links",
+        "profiles",
+        "profile_aliases",
+        "events",
+        "consent",
+        "audit_log",
+        "changes",
+        "api_keys",
+        "sources",
+    } <= tables
 
 
 def _insert(store: Store, key: str, idents: list[tuple[str, str, bool]]) -> int:
     with store.write() as tx:
         tx.ensure_source("crm", "records", 1)
         (rid,) = tx.insert_records(
-            [{"source": "crm", "source_key": key, "hash": key, "raw": {"k": key},
-              "attributes": {}}], now())
+            [
+                {
+                    "source": "crm",
+                    "source_key": key,
+                    "hash": key,
+                    "raw": {"k": key},
+                    "attributes": {},
+                }
+            ],
+            now(),
+        )
         tx.set_identifiers([(rid, idents)])
     return rid
 
@@ -29,8 +50,10 @@ def _insert(store: Store, key: str, idents: list[tuple[str, str, bool]]) -> int:
 def test_records_are_versioned_never_overwritten(store: Store) -> None:
     rid = _insert(store, "1", [])
     with store.write() as tx:
-        tx.add_versions([{"id": rid, "version": 2, "hash": "h2", "raw": {"k": 2},
-                          "attributes": {"a": 1}}], now())
+        tx.add_versions(
+            [{"id": rid, "version": 2, "hash": "h2", "raw": {"k": 2}, "attributes": {"a": 1}}],
+            now(),
+        )
     with store.read() as tx:
         assert tx.existing_records("crm", ["1"])["1"].version == 2
         assert tx.counts()["record_versions"] == 2
@@ -53,9 +76,20 @@ def test_component_follows_only_linkable_identifiers(store: Store) -> None:
 def test_insert_ignore_keeps_events_unique(store: Store) -> None:
     with store.write() as tx:
         tx.ensure_source("shop", "events", 2)
-        tx.insert_events([{"source": "shop", "event_key": "o1", "name": "Order Completed",
-                           "occurred_at": now(), "received_at": now(), "identifiers": {},
-                           "properties": {"total": 1}}], [[("email", "a@x")]])
+        tx.insert_events(
+            [
+                {
+                    "source": "shop",
+                    "event_key": "o1",
+                    "name": "Order Completed",
+                    "occurred_at": now(),
+                    "received_at": now(),
+                    "identifiers": {},
+                    "properties": {"total": 1},
+                }
+            ],
+            [[("email", "a@x")]],
+        )
         assert tx.existing_event_keys("shop", ["o1", "o2"]) == {"o1"}
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 
 from ucp import __version__
 from ucp.api import problems
-from ucp.api.routes import changes, profiles, system
+from ucp.api.routes import changes, profiles, steward, system
 from ucp.config import UCPConfig, load_config
 from ucp.settings import Settings
 from ucp.store.store import Store
@@ -20,8 +20,9 @@ from ucp.store.store import Store
 log = logging.getLogger("ucp.api")
 
 
-def create_app(settings: Settings, config: UCPConfig | None = None,
-               store: Store | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, config: UCPConfig | None = None, store: Store | None = None
+) -> FastAPI:
     """The API for one store and one configuration."""
     config = config or load_config(settings.config_path)
     owned = store is None
@@ -54,11 +55,17 @@ def create_app(settings: Settings, config: UCPConfig | None = None,
         response = await call_next(request)
         response.headers["x-request-id"] = rid
         # paths only: identifiers travel in query strings and must not reach the logs
-        log.info("%s %s %d %.1fms", request.method, request.url.path, response.status_code,
-                 (time.perf_counter() - started) * 1000)
+        log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            (time.perf_counter() - started) * 1000,
+        )
         return response
 
     app.include_router(system.router)
     app.include_router(profiles.router, prefix="/v1")
     app.include_router(changes.router, prefix="/v1")
+    app.include_router(steward.router, prefix="/v1")
     return app

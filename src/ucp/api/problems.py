@@ -33,8 +33,9 @@ _STATUS: list[tuple[type[UCPError], int]] = [
 ]
 
 
-def problem(status: int, title: str, detail: str, instance: str | None = None,
-            **extra: Any) -> JSONResponse:
+def problem(
+    status: int, title: str, detail: str, instance: str | None = None, **extra: Any
+) -> JSONResponse:
     body: dict[str, Any] = {
         "type": f"https://ucp.dev/problems/{title.replace(' ', '-')}",
         "title": title,
@@ -57,8 +58,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()
+            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
         ]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         return problem(400, "invalid input", detail, request.url.path, errors=errors)

@@ -31,8 +31,15 @@ def source_file(data: Path, source: str) -> Path:
 
 
 def run_demo(
-    *, persons: int, seed: int, directory: Path, port: int, serve: bool,
-    out: Console, err: Console, progress: ProgressFactory,
+    *,
+    persons: int,
+    seed: int,
+    directory: Path,
+    port: int,
+    serve: bool,
+    out: Console,
+    err: Console,
+    progress: ProgressFactory,
 ) -> None:
     started = time.perf_counter()
     if directory.exists():
@@ -51,16 +58,35 @@ def run_demo(
     config = load_config(config_path)
     db_url = f"sqlite:///{(directory / 'ucp.db').resolve()}"
     store = Store.open(db_url)
-    table = Table("source", "rows", "records", "events", "rejected", "seconds",
-                  title="ingest", title_justify="left")
+    table = Table(
+        "source",
+        "rows",
+        "records",
+        "events",
+        "rejected",
+        "seconds",
+        title="ingest",
+        title_justify="left",
+    )
     for source in config.sources:
         path = source_file(data, source)
         with progress(f"ingest {source}") as update:
-            report = ingest_file(store, config, source, path,
-                                 rejects_path=directory / "rejects" / f"{source}.csv",
-                                 progress=update)
-        table.add_row(source, str(report.rows), str(report.inserted + report.updated),
-                      str(report.events_inserted), str(report.rejected), f"{report.seconds:.1f}")
+            report = ingest_file(
+                store,
+                config,
+                source,
+                path,
+                rejects_path=directory / "rejects" / f"{source}.csv",
+                progress=update,
+            )
+        table.add_row(
+            source,
+            str(report.rows),
+            str(report.inserted + report.updated),
+            str(report.events_inserted),
+            str(report.rejected),
+            f"{report.seconds:.1f}",
+        )
     out.print(table)
     with store.read() as tx:
         counts = tx.counts()
@@ -70,8 +96,9 @@ def run_demo(
         f"({counts['links']} links) for {persons} real persons, "
         f"in {time.perf_counter() - started:.1f} s"
     )
-    out.print(f"score it: ucp --db {db_url} --config {config_path} evaluate "
-              f"--truth {data / 'truth.csv'}")
+    out.print(
+        f"score it: ucp --db {db_url} --config {config_path} evaluate --truth {data / 'truth.csv'}"
+    )
     key, secret = create_key(store, "admin", name="demo", actor="demo")
     store.close()
     base = f"http://127.0.0.1:{port}"

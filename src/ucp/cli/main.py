@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
 from ucp.cli import generate as generate_cmd
 from ucp.cli import standardize as standardize_cmd
+from ucp.cli import steward as steward_cmd
+from ucp.cli.context import State, err, fail, out, progress_bar, state
 from ucp.cli.starter import STARTER_CONFIG
-from ucp.config import UCPConfig, load_config
-from ucp.errors import ConfigError, InputError, UCPError
+from ucp.config import load_config
+from ucp.errors import InputError, UCPError
 from ucp.settings import Settings
 from ucp.store.store import Store
 
@@ -46,37 +37,15 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(profile_app, name="profile")
 app.add_typer(audit_app, name="audit")
 
-out = Console()
-err = Console(stderr=True)
-
-
-class State:
-    """What the global options chose; opened lazily so `--help` never touches a database."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._store: Store | None = None
-        self._config: UCPConfig | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store.open(self.settings.database_url)
-        return self._store
-
-    @property
-    def config(self) -> UCPConfig:
-        if self._config is None:
-            self._config = load_config(self.settings.config_path)
-        return self._config
-
 
 @app.callback()
 def main(
     ctx: typer.Context,
     db: Annotated[
         str | None,
-        typer.Option("--db", envvar="UCP_DATABASE_URL", help="database URL [default: sqlite:///ucp.db]"),
+        typer.Option(
+            "--db", envvar="UCP_DATABASE_URL", help="database URL [default: sqlite:///ucp.db]"
+        ),
     ] = None,
     config: Annotated[
         Path | None,
@@ -91,44 +60,12 @@ def main(
     ctx.obj = State(Settings(**overrides))
 
 
-def state(ctx: typer.Context) -> State:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, State)
-    return obj
-
-
-@contextmanager
-def progress_bar(label: str, total: int | None = None) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar; yields `update(done, total)`."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=False,
-    ) as bar:
-        task = bar.add_task(label, total=total)
-
-        def update(done: int, total_now: int) -> None:
-            bar.update(task, completed=done, total=total_now)
-
-        yield update
-
-
-def fail(exc: UCPError) -> None:
-    err.print(f"[red]error:[/red] {exc}", highlight=False)
-    if isinstance(exc, ConfigError) and len(exc.errors) > 1:
-        for line in exc.errors:
-            err.print(f"  - {line}", highlight=False)
-    raise typer.Exit(2 if isinstance(exc, (ConfigError, InputError)) else 1)
-
-
 # -- init / db -------------------------------------------------------------------------------
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="where to write the starter config")] = Path("ucp.yaml"),
+    path: Annotated[Path, typer.Argument(help="where to write the starter config")] = Path(
+        "ucp.yaml"
+    ),
     force: Annotated[bool, typer.Option(help="overwrite an existing file")] = False,
 ) -> None:
     """Write a commented starter ucp.yaml."""
@@ -197,14 +134,26 @@ def ingest(
         out.print_json(orjson.dumps(report.to_dict()).decode())
     else:
         table = Table(title=f"ingest {source}: {file.name}", show_header=False)
-        for name in ("rows", "inserted", "updated", "unchanged", "rejected", "skipped",
-                     "events_inserted", "events_known", "profiles_touched", "seconds"):
+        for name in (
+            "rows",
+            "inserted",
+            "updated",
+            "unchanged",
+            "rejected",
+            "skipped",
+            "events_inserted",
+            "events_known",
+            "profiles_touched",
+            "seconds",
+        ):
             table.add_row(name, str(getattr(report, name)))
         out.print(table)
         if report.rejected:
             reasons = ", ".join(f"{k}: {v}" for k, v in sorted(report.reject_reasons.items()))
-            err.print(f"[yellow]{report.rejected} rows rejected[/yellow] ({reasons}); "
-                      f"see {report.rejects_path}")
+            err.print(
+                f"[yellow]{report.rejected} rows rejected[/yellow] ({reasons}); "
+                f"see {report.rejects_path}"
+            )
     if report.rejected:
         raise typer.Exit(1)
 
@@ -212,7 +161,9 @@ def ingest(
 @app.command()
 def resolve(
     ctx: typer.Context,
-    full: Annotated[bool, typer.Option(help="re-resolve every record with the current model")] = True,
+    full: Annotated[
+        bool, typer.Option(help="re-resolve every record with the current model")
+    ] = True,
 ) -> None:
     """Batch resolution over the whole store (ingest already resolves incrementally)."""
     from ucp.services.resolution import build_resolver, resolve_all
@@ -226,8 +177,10 @@ def resolve(
     except UCPError as exc:
         fail(exc)
         return
-    out.print(f"resolved {report.records} records into {counts['profiles']} profiles "
-              f"({counts['links']} links, {report.changes} changes)")
+    out.print(
+        f"resolved {report.records} records into {counts['profiles']} profiles "
+        f"({counts['links']} links, {report.changes} changes)"
+    )
 
 
 @app.command()
@@ -286,8 +239,12 @@ def keys_list(ctx: typer.Context) -> None:
 
     table = Table("id", "name", "role", "created", "expires", "revoked")
     for k in list_keys(state(ctx).store):
-        table.add_row(*(str(k[c] or "") for c in
-                        ("id", "name", "role", "created_at", "expires_at", "revoked_at")))
+        table.add_row(
+            *(
+                str(k[c] or "")
+                for c in ("id", "name", "role", "created_at", "expires_at", "revoked_at")
+            )
+        )
     out.print(table)
 
 
@@ -307,7 +264,9 @@ def keys_revoke(ctx: typer.Context, key_id: Annotated[str, typer.Argument(help="
 @profile_app.command("show")
 def profile_show(
     ctx: typer.Context,
-    ref: Annotated[str, typer.Argument(help="profile id, or TYPE:VALUE such as email:ann@example.com")],
+    ref: Annotated[
+        str, typer.Argument(help="profile id, or TYPE:VALUE such as email:ann@example.com")
+    ],
 ) -> None:
     """Print one profile as JSON: identifiers, records, recent events."""
     from ucp.services import profiles
@@ -333,7 +292,9 @@ def changes(
     ctx: typer.Context,
     after: Annotated[int, typer.Option(help="resume after this cursor (0 = from the start)")] = 0,
     limit: Annotated[int, typer.Option(help="entries per page")] = 100,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="keep tailing new entries")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="keep tailing new entries")
+    ] = False,
     interval: Annotated[float, typer.Option(help="seconds between polls with --follow")] = 1.0,
 ) -> None:
     """Print the change feed as JSON lines (profile.created/updated/merged/split …)."""
@@ -419,9 +380,13 @@ def demo(
     ctx: typer.Context,
     persons: Annotated[int, typer.Option(help="synthetic persons to generate")] = 2000,
     seed: Annotated[int, typer.Option(help="generator seed")] = 42,
-    directory: Annotated[Path, typer.Option(help="demo state folder (wiped each run)")] = Path(".ucp-demo"),
+    directory: Annotated[Path, typer.Option(help="demo state folder (wiped each run)")] = Path(
+        ".ucp-demo"
+    ),
     port: Annotated[int, typer.Option(help="API port")] = 8000,
-    serve_api: Annotated[bool, typer.Option("--serve/--no-serve", help="serve the API after loading")] = True,
+    serve_api: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the API after loading")
+    ] = True,
 ) -> None:
     """Generate data, ingest every source, resolve, print a summary, make a key and serve.
 
@@ -430,14 +395,23 @@ def demo(
     from ucp.cli.demo import run_demo
 
     try:
-        run_demo(persons=persons, seed=seed, directory=directory, port=port, serve=serve_api,
-                 out=out, err=err, progress=progress_bar)
+        run_demo(
+            persons=persons,
+            seed=seed,
+            directory=directory,
+            port=port,
+            serve=serve_api,
+            out=out,
+            err=err,
+            progress=progress_bar,
+        )
     except UCPError as exc:
         fail(exc)
 
 
 generate_cmd.register(app)
 standardize_cmd.register(app)
+steward_cmd.register(app)
 
 
 def run() -> None:

@@ -25,8 +25,12 @@ class Permission(StrEnum):
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.admin: frozenset(Permission),
     Role.steward: frozenset(
-        {Permission.read_profiles, Permission.list_profiles, Permission.read_pii,
-         Permission.steward}
+        {
+            Permission.read_profiles,
+            Permission.list_profiles,
+            Permission.read_pii,
+            Permission.steward,
+        }
     ),
     Role.analyst: frozenset({Permission.read_profiles, Permission.list_profiles}),
     Role.support: frozenset({Permission.read_profiles, Permission.read_pii}),

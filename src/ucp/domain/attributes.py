@@ -31,6 +31,18 @@ CANONICAL_ATTRIBUTES: Final[dict[str, str]] = {
 
 #: attributes whose values are personal data (masked for roles without PII access)
 PII_ATTRIBUTES: Final[frozenset[str]] = frozenset(
-    {"full_name", "given_name", "middle_name", "family_name", "email", "phone", "birth_date",
-     "address", "house_number", "street", "unit", "postcode"}
+    {
+        "full_name",
+        "given_name",
+        "middle_name",
+        "family_name",
+        "email",
+        "phone",
+        "birth_date",
+        "address",
+        "house_number",
+        "street",
+        "unit",
+        "postcode",
+    }
 )

@@ -12,8 +12,15 @@ import orjson
 GENESIS = "0" * 64
 
 
-def entry_hash(prev_hash: str, occurred_at: datetime, actor: str, action: str,
-               subject: str | None, request_id: str | None, details: Mapping[str, Any]) -> str:
+def entry_hash(
+    prev_hash: str,
+    occurred_at: datetime,
+    actor: str,
+    action: str,
+    subject: str | None,
+    request_id: str | None,
+    details: Mapping[str, Any],
+) -> str:
     """SHA-256 over the previous hash and the entry's canonical JSON."""
     body = orjson.dumps(
         {

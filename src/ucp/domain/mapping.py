@@ -92,7 +92,8 @@ class RowMapping:
         properties: list[str] | str,
     ) -> MappedEvent:
         event_key = _key(row, self.source_key)
-        event_name = name if name is not None else _scalar(lookup(row, name_path or ""), name_path or "")
+        path = name_path or ""
+        event_name = name if name is not None else _scalar(lookup(row, path), path)
         if event_name is None:
             raise MappingProblem(name_path or "event", "event name is missing")
         occurred = _scalar(lookup(row, timestamp_path), timestamp_path)

@@ -120,8 +120,9 @@ def choose(
     """Pick the golden value of one attribute; None when no candidate survives `valid_only`."""
     ordered = sorted(candidates, key=lambda c: (c.source, c.source_key, c.value))
     if pin is not None:
-        return GoldenValue(attribute, pin.value, "steward_pin", pin, tuple(ordered),
-                           _distinct([pin, *ordered]))
+        return GoldenValue(
+            attribute, pin.value, "steward_pin", pin, tuple(ordered), _distinct([pin, *ordered])
+        )
     if not ordered:
         return None
     pool, rule = list(ordered), "only_value"

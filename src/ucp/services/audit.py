@@ -14,8 +14,12 @@ from ucp.store.store import Store, StoreTx, now
 
 
 def record(
-    tx: StoreTx, actor: str, action: str, subject: str | None = None,
-    request_id: str | None = None, details: Mapping[str, Any] | None = None,
+    tx: StoreTx,
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    request_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
 ) -> None:
     """Append one entry inside the caller's transaction (the chain is serialized)."""
     if tx.dialect == "postgresql":
@@ -23,11 +27,18 @@ def record(
     at = now()
     prev = tx.last_audit_hash()
     body = dict(details or {})
-    tx.insert_audit({
-        "occurred_at": at, "actor": actor, "action": action, "subject": subject,
-        "request_id": request_id, "details": body, "prev_hash": prev,
-        "hash": entry_hash(prev, at, actor, action, subject, request_id, body),
-    })
+    tx.insert_audit(
+        {
+            "occurred_at": at,
+            "actor": actor,
+            "action": action,
+            "subject": subject,
+            "request_id": request_id,
+            "details": body,
+            "prev_hash": prev,
+            "hash": entry_hash(prev, at, actor, action, subject, request_id, body),
+        }
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +60,15 @@ def verify(store: Store) -> Verification:
             at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
             if row["prev_hash"] != prev:
                 return Verification(False, n, row["id"], "does not follow the entry before it")
-            expected = entry_hash(prev, at, row["actor"], row["action"], row["subject"],
-                                  row["request_id"], row["details"])
+            expected = entry_hash(
+                prev,
+                at,
+                row["actor"],
+                row["action"],
+                row["subject"],
+                row["request_id"],
+                row["details"],
+            )
             if expected != row["hash"]:
                 return Verification(False, n, row["id"], "content does not match its hash")
             prev = row["hash"]

@@ -17,8 +17,13 @@ def changes_page(store: Store, after: int, limit: int) -> tuple[list[dict[str, A
     with store.read() as tx:
         rows = tx.changes_after(after, limit)
     entries = [
-        {"seq": r["seq"], "type": r["type"], "profile_id": r["profile_id"],
-         "occurred_at": r["occurred_at"], "data": r["data"]}
+        {
+            "seq": r["seq"],
+            "type": r["type"],
+            "profile_id": r["profile_id"],
+            "occurred_at": r["occurred_at"],
+            "data": r["data"],
+        }
         for r in rows
     ]
     return entries, (entries[-1]["seq"] if entries else after)

@@ -92,7 +92,9 @@ class SourceIngestor:
         self.mapping = RowMapping(
             source, self.source.source_key, self.source.mapping, self.source.identifiers
         )
-        self.context = Context(country=self.source.default_country, date_order=self.source.date_order)
+        self.context = Context(
+            country=self.source.default_country, date_order=self.source.date_order
+        )
         self.identifiers = IdentifierStandardizer(config)
         self.resolver = build_resolver(config)
         self._seen_keys: dict[int, int] = {}
@@ -100,21 +102,30 @@ class SourceIngestor:
             tx.ensure_source(source, self.source.kind, self.source.trust_rank)
 
     # -- pure steps ------------------------------------------------------------------------
-    def _record_payload(self, mapped: MappedRow, raw: dict[str, Any], digest: str) -> dict[str, Any]:
+    def _record_payload(
+        self, mapped: MappedRow, raw: dict[str, Any], digest: str
+    ) -> dict[str, Any]:
         country = self.context.country
         std = standardize_record(mapped.attributes, self.context)
         if "country" in std and std["country"].value:
             country = std["country"].value
         attributes = {
-            name: {"raw": s.input, "value": s.value, "match": s.match,
-                   "parts": dict(s.parts), "flags": list(s.flags)}
+            name: {
+                "raw": s.input,
+                "value": s.value,
+                "match": s.match,
+                "parts": dict(s.parts),
+                "flags": list(s.flags),
+            }
             for name, s in sorted(std.items())
         }
-        idents = sorted({
-            ident
-            for id_type, value in mapped.identifiers.items()
-            if (ident := self.identifiers.identifier(id_type, value, country)) is not None
-        })
+        idents = sorted(
+            {
+                ident
+                for id_type, value in mapped.identifiers.items()
+                if (ident := self.identifiers.identifier(id_type, value, country)) is not None
+            }
+        )
         return {
             "source": self.name,
             "source_key": mapped.key.source_key,
@@ -125,12 +136,17 @@ class SourceIngestor:
         }
 
     def _event_payload(self, ev: MappedEvent) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        occurred = standardize("timestamp", ev.occurred_at, self.context) if ev.occurred_at else None
-        idents = sorted({
-            (i[0], i[1])
-            for id_type, value in ev.identifiers.items()
-            if (i := self.identifiers.identifier(id_type, value, self.context.country)) is not None
-        })
+        occurred = (
+            standardize("timestamp", ev.occurred_at, self.context) if ev.occurred_at else None
+        )
+        idents = sorted(
+            {
+                (i[0], i[1])
+                for id_type, value in ev.identifiers.items()
+                if (i := self.identifiers.identifier(id_type, value, self.context.country))
+                is not None
+            }
+        )
         properties, _ = _json_safe(ev.properties)
         row = {
             "source": self.name,
@@ -170,7 +186,9 @@ class SourceIngestor:
         return mapped
 
     # -- one chunk = one transaction -------------------------------------------------------
-    def ingest_chunk(self, chunk: Iterable[Row], report: IngestReport, rejects: RejectWriter) -> None:
+    def ingest_chunk(
+        self, chunk: Iterable[Row], report: IngestReport, rejects: RejectWriter
+    ) -> None:
         records: dict[str, tuple[int, dict[str, Any]]] = {}
         events: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {}
         for n, row in chunk:
@@ -190,8 +208,14 @@ class SourceIngestor:
                     key = mapped.key.source_key
                     first = self._first_row_of(key, n)
                     if first != n:
-                        self._reject(report, rejects, n, key, self.source.source_key,
-                                     f"duplicate source key (first at row {first})")
+                        self._reject(
+                            report,
+                            rejects,
+                            n,
+                            key,
+                            self.source.source_key,
+                            f"duplicate source key (first at row {first})",
+                        )
                         continue
                     records[key] = (n, self._record_payload(mapped, raw, digest))
                 else:
@@ -214,8 +238,13 @@ class SourceIngestor:
         return self._seen_keys.setdefault(h, n)
 
     def _reject(
-        self, report: IngestReport, rejects: RejectWriter, n: int, key: str | None,
-        field_name: str | None, reason: str,
+        self,
+        report: IngestReport,
+        rejects: RejectWriter,
+        n: int,
+        key: str | None,
+        field_name: str | None,
+        reason: str,
     ) -> None:
         report.rejected += 1
         label = reason.split(" (")[0]

@@ -41,11 +41,17 @@ def create_key(
     at = now()
     expires = at + timedelta(days=ttl_days) if ttl_days else None
     with store.write() as tx:
-        tx.insert_api_key({
-            "id": key_id, "name": name or key_id, "role": parsed.value,
-            "key_hash": hash_key(secret), "created_at": at, "expires_at": expires,
-            "revoked_at": None,
-        })
+        tx.insert_api_key(
+            {
+                "id": key_id,
+                "name": name or key_id,
+                "role": parsed.value,
+                "key_hash": hash_key(secret),
+                "created_at": at,
+                "expires_at": expires,
+                "revoked_at": None,
+            }
+        )
         audit.record(tx, actor, "key.created", key_id, details={"role": parsed.value})
     return ApiKey(key_id, name or key_id, parsed, expires), secret
 
@@ -78,6 +84,4 @@ def revoke_key(store: Store, key_id: str, actor: str = "cli") -> None:
 
 def list_keys(store: Store) -> list[dict[str, object]]:
     with store.read() as tx:
-        return [
-            {k: v for k, v in row.items() if k != "key_hash"} for row in tx.list_api_keys()
-        ]
+        return [{k: v for k, v in row.items() if k != "key_hash"} for row in tx.list_api_keys()]

@@ -52,11 +52,17 @@ def candidates_of(
         for name, a in attrs.items():
             if a.get("value") is None:
                 continue
-            out.setdefault(name, []).append(Candidate(
-                value=str(a["value"]), match=a.get("match"), source=r["source"],
-                source_key=r["source_key"], observed_at=str(observed),
-                trust_rank=ranks.get(r["source"], 100), flags=tuple(a.get("flags", ())),
-            ))
+            out.setdefault(name, []).append(
+                Candidate(
+                    value=str(a["value"]),
+                    match=a.get("match"),
+                    source=r["source"],
+                    source_key=r["source_key"],
+                    observed_at=str(observed),
+                    trust_rank=ranks.get(r["source"], 100),
+                    flags=tuple(a.get("flags", ())),
+                )
+            )
     return out
 
 
@@ -149,7 +155,9 @@ def find_by_identifier(store: Store, config: UCPConfig, text: str) -> list[str]:
     id_type, raw = parse_identifier(text)
     if id_type not in config.identifiers:
         known = ", ".join(sorted(config.identifiers))
-        raise InputError(f"unknown identifier type {id_type!r} (known: {known})", field="identifier")
+        raise InputError(
+            f"unknown identifier type {id_type!r} (known: {known})", field="identifier"
+        )
     country = None
     ident = IdentifierStandardizer(config).identifier(id_type, raw, country)
     if ident is None:
@@ -158,7 +166,9 @@ def find_by_identifier(store: Store, config: UCPConfig, text: str) -> list[str]:
         return tx.profiles_by_identifier(ident[0], ident[1])
 
 
-def list_profiles(store: Store, cursor: str | None, limit: int) -> tuple[list[dict[str, Any]], str | None]:
+def list_profiles(
+    store: Store, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
     """A page of profiles in id order and the cursor of the next page (None at the end)."""
     if not 1 <= limit <= 1000:
         raise InputError("limit must be between 1 and 1000", field="limit")

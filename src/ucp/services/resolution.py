@@ -52,7 +52,7 @@ def resolve_touched(
     records = [rec for rec, _ in loaded.values()]
     ids: dict[RecordKey, int] = {rec.key: rid for rid, (rec, _) in loaded.items()}
     previous = {rec.key: pid for rec, pid in loaded.values()}
-    clusters = resolver.cluster(records)
+    clusters = resolver.cluster(records, tx.constraints_for(ids))
     ages = tx.profile_ages(pid for pid in previous.values() if pid)
     assignment = assign_profiles([c.members for c in clusters], previous, ages, new_profile_id)
     tx.apply_assignment(ids, previous, assignment, clusters, resolver.model_version, at)

@@ -18,7 +18,9 @@ def normalize_url(url: str) -> str:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise ConfigError(f"database URL is not a valid SQLAlchemy URL: {url.split('@')[-1]!r}") from None
+        raise ConfigError(
+            f"database URL is not a valid SQLAlchemy URL: {url.split('@')[-1]!r}"
+        ) from None
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):

@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, inspect, select, update
+from sqlalchemy import and_, bindparam, delete, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ucp.domain.model import Identifier, RecordKey, ResolvableRecord
 from ucp.domain.resolution import Assignment, Cluster
+from ucp.domain.resolution.resolver import Constraints
 from ucp.errors import StoreError
 from ucp.store import migrations
 from ucp.store import tables as t
@@ -139,7 +140,7 @@ class StoreTx:
         return out
 
     def insert_records(self, rows: Sequence[dict[str, Any]], at: datetime) -> list[int]:
-        """Insert new records (version 1); each row has source, source_key, hash, raw, attributes."""
+        """Insert records at version 1; rows carry source, source_key, hash, raw, attributes."""
         if not rows:
             return []
         result = self.conn.execute(
@@ -227,12 +228,17 @@ class StoreTx:
             self.conn.execute(insert(t.identifiers), rows)
 
     def component(self, record_ids: Iterable[int]) -> set[int]:
-        """Every record reachable from `record_ids` through shared linkable identifiers."""
+        """Every record reachable from `record_ids` through shared linkable identifiers and
+        steward must-links."""
         i = t.identifiers.c
         seen: set[int] = set(record_ids)
         frontier = list(seen)
         seen_values: set[tuple[str, str]] = set()
         while frontier:
+            for rid in self._must_linked(frontier):
+                if rid not in seen:
+                    seen.add(rid)
+                    frontier.append(rid)
             values: set[tuple[str, str]] = set()
             for part in _chunks(frontier):
                 rows = self.conn.execute(
@@ -256,7 +262,146 @@ class StoreTx:
                         frontier.append(rid)
         return seen
 
-    def resolvable(self, record_ids: Iterable[int]) -> dict[int, tuple[ResolvableRecord, str | None]]:
+    def _must_linked(self, record_ids: Sequence[int]) -> set[int]:
+        """Records joined to any of `record_ids` by an active must-link constraint."""
+        keys = self.record_keys(record_ids)
+        if not keys:
+            return set()
+        c = t.constraints.c
+        others: set[RecordKey] = set()
+        wanted = set(keys.values())
+        for part in _chunks(sorted({k.source_key for k in wanted})):
+            rows = self.conn.execute(
+                select(c.source_a, c.key_a, c.source_b, c.key_b).where(
+                    c.kind == "must_link",
+                    c.revoked_at.is_(None),
+                    or_(c.key_a.in_(part), c.key_b.in_(part)),
+                )
+            )
+            for sa, ka, sb, kb in rows:
+                a, b = RecordKey(sa, ka), RecordKey(sb, kb)
+                if a in wanted:
+                    others.add(b)
+                if b in wanted:
+                    others.add(a)
+        return set(self.record_ids(others - wanted).values())
+
+    def record_keys(self, record_ids: Iterable[int]) -> dict[int, RecordKey]:
+        r = t.records.c
+        out: dict[int, RecordKey] = {}
+        for part in _chunks(sorted(set(record_ids))):
+            for rid, source, key in self.conn.execute(
+                select(r.id, r.source, r.source_key).where(r.id.in_(part))
+            ):
+                out[rid] = RecordKey(source, key)
+        return out
+
+    def record_ids(self, keys: Iterable[RecordKey]) -> dict[RecordKey, int]:
+        r = t.records.c
+        by_source: dict[str, list[str]] = {}
+        for k in keys:
+            by_source.setdefault(k.source, []).append(k.source_key)
+        out: dict[RecordKey, int] = {}
+        for source, source_keys in sorted(by_source.items()):
+            for part in _chunks(sorted(source_keys)):
+                for rid, key in self.conn.execute(
+                    select(r.id, r.source_key).where(r.source == source, r.source_key.in_(part))
+                ):
+                    out[RecordKey(source, key)] = rid
+        return out
+
+    # -- constraints -----------------------------------------------------------------------
+    def add_constraint(
+        self,
+        kind: str,
+        a: RecordKey,
+        b: RecordKey,
+        actor: str,
+        reason: str | None,
+        at: datetime,
+    ) -> int:
+        a, b = sorted((a, b))
+        result = self.conn.execute(
+            insert(t.constraints).returning(t.constraints.c.id),
+            {
+                "kind": kind,
+                "source_a": a.source,
+                "key_a": a.source_key,
+                "source_b": b.source,
+                "key_b": b.source_key,
+                "actor": actor,
+                "reason": reason,
+                "created_at": at,
+            },
+        )
+        return int(result.scalar_one())
+
+    def revoke_constraints_between(
+        self, kind: str, a: RecordKey, b: RecordKey, actor: str, at: datetime
+    ) -> None:
+        a, b = sorted((a, b))
+        c = t.constraints.c
+        self.conn.execute(
+            update(t.constraints)
+            .where(
+                c.kind == kind,
+                c.source_a == a.source,
+                c.key_a == a.source_key,
+                c.source_b == b.source,
+                c.key_b == b.source_key,
+                c.revoked_at.is_(None),
+            )
+            .values(revoked_at=at, revoked_by=actor)
+        )
+
+    def revoke_constraint(
+        self, constraint_id: int, actor: str, at: datetime
+    ) -> dict[str, Any] | None:
+        c = t.constraints.c
+        row = (
+            self.conn.execute(
+                select(t.constraints).where(c.id == constraint_id, c.revoked_at.is_(None))
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        self.conn.execute(
+            update(t.constraints)
+            .where(c.id == constraint_id)
+            .values(revoked_at=at, revoked_by=actor)
+        )
+        return dict(row)
+
+    def constraints_for(self, keys: Iterable[RecordKey]) -> Constraints:
+        """Active constraints with both ends among `keys`."""
+        wanted = set(keys)
+        c = t.constraints.c
+        must: set[tuple[RecordKey, RecordKey]] = set()
+        cannot: set[tuple[RecordKey, RecordKey]] = set()
+        for part in _chunks(sorted({k.source_key for k in wanted})):
+            rows = self.conn.execute(
+                select(c.kind, c.source_a, c.key_a, c.source_b, c.key_b).where(
+                    c.revoked_at.is_(None), c.key_a.in_(part)
+                )
+            )
+            for kind, sa, ka, sb, kb in rows:
+                a, b = RecordKey(sa, ka), RecordKey(sb, kb)
+                if a in wanted and b in wanted:
+                    (must if kind == "must_link" else cannot).add(Constraints.pair(a, b))
+        return Constraints(frozenset(must), frozenset(cannot))
+
+    def list_constraints(self, active_only: bool, limit: int) -> list[dict[str, Any]]:
+        c = t.constraints.c
+        stmt = select(t.constraints).order_by(c.id.desc()).limit(limit)
+        if active_only:
+            stmt = stmt.where(c.revoked_at.is_(None))
+        return [dict(row) for row in self.conn.execute(stmt).mappings()]
+
+    def resolvable(
+        self, record_ids: Iterable[int]
+    ) -> dict[int, tuple[ResolvableRecord, str | None]]:
         """Records as resolution sees them, with their current profile."""
         r, i = t.records.c, t.identifiers.c
         ids = sorted(record_ids)
@@ -281,16 +426,16 @@ class StoreTx:
         }
 
     def all_record_ids(self) -> list[int]:
-        return [rid for (rid,) in self.conn.execute(select(t.records.c.id).order_by(t.records.c.id))]
+        return [
+            rid for (rid,) in self.conn.execute(select(t.records.c.id).order_by(t.records.c.id))
+        ]
 
     # -- profiles --------------------------------------------------------------------------
     def profile_ages(self, profile_ids: Iterable[str]) -> dict[str, str]:
         p = t.profiles.c
         out: dict[str, str] = {}
         for part in _chunks(sorted(set(profile_ids))):
-            for pid, created in self.conn.execute(
-                select(p.id, p.created_at).where(p.id.in_(part))
-            ):
+            for pid, created in self.conn.execute(select(p.id, p.created_at).where(p.id.in_(part))):
                 out[pid] = f"{created.isoformat() if created else ''}|{pid}"
         return out
 
@@ -332,6 +477,20 @@ class StoreTx:
                 .where(t.records.c.id == bindparam("rid"))
                 .values(profile_id=bindparam("pid")),
                 moved,
+            )
+            m = t.memberships.c
+            for part in _chunks([row["rid"] for row in moved]):
+                self.conn.execute(
+                    update(t.memberships)
+                    .where(m.record_id.in_(part), m.valid_to.is_(None))
+                    .values(valid_to=at)
+                )
+            self.conn.execute(
+                insert(t.memberships),
+                [
+                    {"record_id": row["rid"], "profile_id": row["pid"], "valid_from": at}
+                    for row in moved
+                ],
             )
         touched = {c.profile_id for c in assignment.changes} | {m["pid"] for m in moved}
         stale = [
@@ -416,17 +575,17 @@ class StoreTx:
         return (survivor, True) if survivor else None
 
     def profile_row(self, profile_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute(
-            select(t.profiles).where(t.profiles.c.id == profile_id)
-        ).mappings().first()
+        row = (
+            self.conn.execute(select(t.profiles).where(t.profiles.c.id == profile_id))
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     def profile_records(self, profile_id: str) -> list[dict[str, Any]]:
         r = t.records.c
         rows = self.conn.execute(
-            select(
-                r.id, r.source, r.source_key, r.version, r.attributes, r.first_seen, r.last_seen
-            )
+            select(r.id, r.source, r.source_key, r.version, r.attributes, r.first_seen, r.last_seen)
             .where(r.profile_id == profile_id)
             .order_by(r.source, r.source_key)
         ).mappings()
@@ -503,7 +662,8 @@ class StoreTx:
         out: set[str] = set()
         for part in _chunks(list(keys)):
             out.update(
-                k for (k,) in self.conn.execute(
+                k
+                for (k,) in self.conn.execute(
                     select(e.event_key).where(e.source == source, e.event_key.in_(part))
                 )
             )
@@ -558,9 +718,11 @@ class StoreTx:
         self.conn.execute(insert(t.api_keys), row)
 
     def api_key_by_hash(self, key_hash: str) -> dict[str, Any] | None:
-        row = self.conn.execute(
-            select(t.api_keys).where(t.api_keys.c.key_hash == key_hash)
-        ).mappings().first()
+        row = (
+            self.conn.execute(select(t.api_keys).where(t.api_keys.c.key_hash == key_hash))
+            .mappings()
+            .first()
+        )
         return dict(row) if row else None
 
     def list_api_keys(self) -> list[dict[str, Any]]:
@@ -589,3 +751,243 @@ class StoreTx:
     def audit_entries(self) -> Iterator[dict[str, Any]]:
         for row in self.conn.execute(select(t.audit_log).order_by(t.audit_log.c.id)).mappings():
             yield dict(row)
+
+    # -- real time ---------------------------------------------------------------------------
+    # Issue 7: the collector's inbox log, identifier locks, traits and group memberships.
+    def inbox_insert(self, rows: Sequence[dict[str, Any]]) -> set[str]:
+        """Log messages as pending; a known `(source, message_id)` is skipped.
+
+        Each row has source, message_id, type, payload, received_at. Returns the message ids
+        that were new (the others were already logged: a retry).
+        """
+        if not rows:
+            return set()
+        stmt = insert_ignore(self.dialect, t.inbox).returning(t.inbox.c.message_id)
+        result = self.conn.execute(
+            stmt, [{**row, "status": row.get("status", "pending"), "attempts": 0} for row in rows]
+        )
+        return {mid for (mid,) in result}
+
+    def inbox_claim(self, limit: int) -> list[dict[str, Any]]:
+        """The oldest pending messages, locked for this transaction (others skip them)."""
+        c = t.inbox.c
+        stmt = (
+            select(c.id, c.source, c.message_id, c.type, c.payload, c.received_at)
+            .where(c.status == "pending")
+            .order_by(c.id)
+            .limit(limit)
+        )
+        if self.dialect == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [dict(row) for row in self.conn.execute(stmt).mappings()]
+
+    def inbox_finish(
+        self, applied: Sequence[int], failed: dict[int, str], at: datetime
+    ) -> None:
+        """Mark inbox rows applied, or failed with a reason (never a data value)."""
+        c = t.inbox.c
+        for part in _chunks(list(applied)):
+            self.conn.execute(
+                update(t.inbox)
+                .where(c.id.in_(part))
+                .values(status="applied", applied_at=at, attempts=c.attempts + 1)
+            )
+        for iid, reason in failed.items():
+            self.conn.execute(
+                update(t.inbox)
+                .where(c.id == iid)
+                .values(status="failed", applied_at=at, error=reason[:500],
+                        attempts=c.attempts + 1)
+            )
+
+    def inbox_counts(self) -> dict[str, int]:
+        c = t.inbox.c
+        rows = self.conn.execute(select(c.status, func.count()).group_by(c.status))
+        return {status: int(n) for status, n in rows}
+
+    def inbox_rows(self, source: str, message_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        c = t.inbox.c
+        out: dict[str, dict[str, Any]] = {}
+        for part in _chunks(list(message_ids)):
+            for row in self.conn.execute(
+                select(c.message_id, c.status, c.error, c.attempts, c.received_at).where(
+                    c.source == source, c.message_id.in_(part)
+                )
+            ).mappings():
+                out[row["message_id"]] = dict(row)
+        return out
+
+    def advisory_lock(self, keys: Iterable[int]) -> None:
+        """Transaction-scoped PostgreSQL advisory locks, taken in sorted order (no-op on SQLite,
+        whose writers are serialized by BEGIN IMMEDIATE)."""
+        ordered = sorted(set(keys))
+        if self.dialect != "postgresql" or not ordered:
+            return
+        from sqlalchemy import text
+
+        self.conn.execute(
+            text(
+                "SELECT count(pg_advisory_xact_lock(k)) FROM "
+                "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS s"
+            ),
+            {"keys": ordered},
+        )
+
+    def records_holding(self, pairs: Iterable[tuple[str, str]]) -> set[int]:
+        """Records whose current version holds one of the linkable `(type, value)` pairs."""
+        i = t.identifiers.c
+        wanted = set(pairs)
+        out: set[int] = set()
+        for part in _chunks(sorted({v for _, v in wanted})):
+            for rid, typ, val in self.conn.execute(
+                select(i.record_id, i.type, i.value).where(
+                    i.value.in_(part), i.linkable.is_(True)
+                )
+            ):
+                if (typ, val) in wanted:
+                    out.add(rid)
+        return out
+
+    def linkable_values(self, record_ids: Iterable[int]) -> set[tuple[str, str]]:
+        i = t.identifiers.c
+        out: set[tuple[str, str]] = set()
+        for part in _chunks(sorted(set(record_ids))):
+            out.update(
+                (typ, val)
+                for typ, val in self.conn.execute(
+                    select(i.type, i.value).where(i.record_id.in_(part), i.linkable.is_(True))
+                )
+            )
+        return out
+
+    def profiles_holding(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
+        """For each `(type, value)`, the profiles whose records carry it (any identifier)."""
+        i, r = t.identifiers.c, t.records.c
+        wanted = set(pairs)
+        out: dict[tuple[str, str], set[str]] = {}
+        for part in _chunks(sorted({v for _, v in wanted})):
+            for typ, val, pid in self.conn.execute(
+                select(i.type, i.value, r.profile_id)
+                .join(t.records, r.id == i.record_id)
+                .where(i.value.in_(part), r.profile_id.is_not(None))
+            ):
+                if (typ, val) in wanted:
+                    out.setdefault((typ, val), set()).add(pid)
+        return out
+
+    def profile_event_rows(self, profile_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Every event of each profile (matched through the identifiers of its records, like
+        `profile_events`), unordered."""
+        i, r, ei, e = t.identifiers.c, t.records.c, t.event_identifiers.c, t.events.c
+        pids = sorted(set(profile_ids))
+        pairs: set[tuple[str, int]] = set()
+        for part in _chunks(pids):
+            pairs.update(
+                (pid, eid)
+                for pid, eid in self.conn.execute(
+                    select(r.profile_id, ei.event_id)
+                    .select_from(t.records)
+                    .join(t.identifiers, i.record_id == r.id)
+                    .join(t.event_identifiers, and_(ei.type == i.type, ei.value == i.value))
+                    .where(r.profile_id.in_(part))
+                    .distinct()
+                )
+            )
+        rows: dict[int, dict[str, Any]] = {}
+        for part in _chunks(sorted({eid for _, eid in pairs})):
+            for row in self.conn.execute(
+                select(e.id, e.source, e.event_key, e.name, e.occurred_at, e.received_at,
+                       e.properties).where(e.id.in_(part))
+            ).mappings():
+                rows[row["id"]] = dict(row)
+        out: dict[str, list[dict[str, Any]]] = {pid: [] for pid in pids}
+        for pid, eid in sorted(pairs):
+            out[pid].append(rows[eid])
+        return out
+
+    def live_profiles(self, profile_ids: Iterable[str]) -> set[str]:
+        p = t.profiles.c
+        out: set[str] = set()
+        for part in _chunks(sorted(set(profile_ids))):
+            out.update(pid for (pid,) in self.conn.execute(select(p.id).where(p.id.in_(part))))
+        return out
+
+    def replace_traits(self, values: dict[str, dict[str, Any]], at: datetime) -> None:
+        """Set the traits of each profile to exactly `values[profile_id]`."""
+        tr = t.traits.c
+        pids = sorted(values)
+        for part in _chunks(pids):
+            self.conn.execute(delete(t.traits).where(tr.profile_id.in_(part)))
+        rows = [
+            {"profile_id": pid, "name": name, "value": value, "updated_at": at}
+            for pid in pids
+            for name, value in sorted(values[pid].items())
+        ]
+        for part in _chunks(rows, 2000):
+            self.conn.execute(insert(t.traits), list(part))
+
+    def delete_traits(self, profile_ids: Iterable[str]) -> None:
+        tr = t.traits.c
+        for part in _chunks(sorted(set(profile_ids))):
+            self.conn.execute(delete(t.traits).where(tr.profile_id.in_(part)))
+
+    def traits_of(self, profile_id: str) -> tuple[dict[str, Any], datetime | None]:
+        """A profile's stored trait values and when they were last computed."""
+        tr = t.traits.c
+        values: dict[str, Any] = {}
+        updated: datetime | None = None
+        for name, value, at in self.conn.execute(
+            select(tr.name, tr.value, tr.updated_at).where(tr.profile_id == profile_id)
+        ):
+            values[name] = value
+            updated = at if updated is None or at > updated else updated
+        return values, updated
+
+    def all_traits(self) -> dict[str, dict[str, Any]]:
+        tr = t.traits.c
+        out: dict[str, dict[str, Any]] = {}
+        for pid, name, value in self.conn.execute(select(tr.profile_id, tr.name, tr.value)):
+            out.setdefault(pid, {})[name] = value
+        return out
+
+    def last_change_seq(self) -> int:
+        return int(self.conn.execute(select(func.max(t.changes.c.seq))).scalar_one() or 0)
+
+    def changes_since(self, seq: int) -> list[tuple[str, str | None, dict[str, Any]]]:
+        """`(type, profile_id, data)` of change-feed entries after `seq` (this tx's included)."""
+        c = t.changes.c
+        return [
+            (typ, pid, data)
+            for typ, pid, data in self.conn.execute(
+                select(c.type, c.profile_id, c.data).where(c.seq > seq).order_by(c.seq)
+            )
+        ]
+
+    def upsert_group_memberships(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Person ↔ account links; each row has source, group_id, identifier_type,
+        identifier_value, traits, updated_at. The newest traits of a membership win."""
+        g = t.group_memberships.c
+        for row in rows:
+            found = self.conn.execute(
+                update(t.group_memberships)
+                .where(
+                    g.source == row["source"], g.group_id == row["group_id"],
+                    g.identifier_type == row["identifier_type"],
+                    g.identifier_value == row["identifier_value"],
+                )
+                .values(traits=row["traits"], updated_at=row["updated_at"])
+            )
+            if not found.rowcount:
+                self.conn.execute(insert_ignore(self.dialect, t.group_memberships), row)
+
+    def group_memberships_of(self, pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+        g = t.group_memberships.c
+        wanted = set(pairs)
+        out: list[dict[str, Any]] = []
+        for part in _chunks(sorted({v for _, v in wanted})):
+            for row in self.conn.execute(
+                select(t.group_memberships).where(g.identifier_value.in_(part))
+            ).mappings():
+                if (row["identifier_type"], row["identifier_value"]) in wanted:
+                    out.append(dict(row))
+        return sorted(out, key=lambda r: (r["source"], r["group_id"]))

@@ -315,8 +315,13 @@ group_memberships = Table(
     Column("identifier_value", String(320), nullable=False),
     Column("traits", JSON, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    UniqueConstraint("source", "group_id", "identifier_type", "identifier_value",
-                     name="uq_group_memberships_member"),
+    UniqueConstraint(
+        "source",
+        "group_id",
+        "identifier_type",
+        "identifier_value",
+        name="uq_group_memberships_member",
+    ),
 )
 
 # -- privacy (issue 8) ----------------------------------------------------------------------------

@@ -32,9 +32,7 @@ class ProfilePage(BaseModel):
 
 @router.get("/profiles/{profile_id}", summary="A profile with its identifiers, records, events")
 def get_profile(profile_id: str, request: Request, key: ReadKey) -> dict[str, Any]:
-    return svc.get_profile(
-        request.app.state.store, profile_id, request.app.state.config
-    ).to_dict()
+    return svc.get_profile(request.app.state.store, profile_id, request.app.state.config).to_dict()
 
 
 @router.get("/profiles", response_model=ProfilePage, summary="Look up by identifier, or list")
@@ -57,4 +55,3 @@ def find_profiles(
         raise Forbidden(f"role {key.role.value!r} may look up profiles but not list them")
     rows, nxt = svc.list_profiles(store, cursor, limit)
     return ProfilePage(data=[ProfileSummary(**r) for r in rows], next_cursor=nxt)
-

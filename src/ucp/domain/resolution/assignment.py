@@ -75,10 +75,16 @@ def assign_profiles(
                 changes.append(ProfileChange("profile.merged", pid, {"from": gone, "into": pid}))
             before = {k for k, p in previous.items() if p == pid}
             if set(cluster) != before and len(claimants) == 1:
-                changes.append(ProfileChange(
-                    "profile.updated", pid,
-                    {"records_added": len(cluster - before), "records_removed": len(before - cluster)},
-                ))
+                changes.append(
+                    ProfileChange(
+                        "profile.updated",
+                        pid,
+                        {
+                            "records_added": len(cluster - before),
+                            "records_removed": len(before - cluster),
+                        },
+                    )
+                )
         else:
             pid = new_id()
             origins = sorted({p for k in cluster if (p := previous.get(k)) is not None})
@@ -94,7 +100,8 @@ def assign_profiles(
         changes.append(ProfileChange("profile.split", survivor, {"from": origin, "into": new_ids}))
     alive = set(membership.values())
     removed = frozenset(
-        p for p in {p for p in previous.values() if p is not None}
+        p
+        for p in {p for p in previous.values() if p is not None}
         if p not in alive and p not in aliases
     )
     return Assignment(membership, aliases, removed, tuple(changes))

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ucp.domain.model import Identifier, RecordKey, ResolvableRecord
-from ucp.domain.resolution.resolver import Cluster, Link
+from ucp.domain.resolution.resolver import NO_CONSTRAINTS, Cluster, Constraints, Link
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +27,17 @@ class IdentifierPolicy:
 class _Groups:
     """Union–find over record keys that also tracks each group's identifier values by type."""
 
-    def __init__(self, records: Sequence[ResolvableRecord]) -> None:
+    def __init__(
+        self,
+        records: Sequence[ResolvableRecord],
+        cannot_link: frozenset[tuple[RecordKey, RecordKey]],
+    ) -> None:
         self.parent: dict[RecordKey, RecordKey] = {r.key: r.key for r in records}
+        self.members: dict[RecordKey, set[RecordKey]] = {r.key: {r.key} for r in records}
+        self.apart: dict[RecordKey, set[RecordKey]] = {}
+        for a, b in cannot_link:
+            self.apart.setdefault(a, set()).add(b)
+            self.apart.setdefault(b, set()).add(a)
         self.values: dict[RecordKey, dict[str, set[str]]] = {}
         for r in records:
             by_type: dict[str, set[str]] = defaultdict(set)
@@ -46,12 +55,20 @@ class _Groups:
 
     def fits(self, a: RecordKey, b: RecordKey, limits: Mapping[str, int]) -> bool:
         va, vb = self.values[a], self.values[b]
-        return all(len(va.get(t, set()) | vb.get(t, set())) <= n for t, n in limits.items())
+        return self.allowed(a, b) and all(
+            len(va.get(t, set()) | vb.get(t, set())) <= n for t, n in limits.items()
+        )
+
+    def allowed(self, a: RecordKey, b: RecordKey) -> bool:
+        """No cannot-link joins a member of group `a` to a member of group `b`."""
+        small, large = sorted((self.members[a], self.members[b]), key=len)
+        return not any(self.apart.get(k, set()) & large for k in small)
 
     def union(self, a: RecordKey, b: RecordKey) -> None:
         # the smaller key becomes the root so the structure does not depend on arrival order
         keep, gone = (a, b) if a < b else (b, a)
         self.parent[gone] = keep
+        self.members[keep] |= self.members.pop(gone)
         for t, vals in self.values.pop(gone).items():
             self.values[keep].setdefault(t, set()).update(vals)
 
@@ -59,8 +76,9 @@ class _Groups:
 class DeterministicResolver:
     """Links records that share a linkable identifier value.
 
-    Identifier types are applied in priority order (then type name, then value), records in key
-    order, so the partition depends only on content. A join that would give a profile more
+    Steward must-links join first; then identifier types in priority order (then type name, then
+    value), records in key order, so the partition depends only on content and constraints. No
+    join ever crosses a cannot-link. A join that would give a profile more
     distinct values of a type than its `max_per_profile` is refused: the records stay apart.
     """
 
@@ -79,14 +97,24 @@ class DeterministicResolver:
     def _order(self, identifier: Identifier) -> tuple[int, str, str]:
         return (self.policies[identifier.type].priority, identifier.type, identifier.value)
 
-    def cluster(self, records: Sequence[ResolvableRecord]) -> list[Cluster]:
-        groups = _Groups(records)
+    def cluster(
+        self, records: Sequence[ResolvableRecord], constraints: Constraints = NO_CONSTRAINTS
+    ) -> list[Cluster]:
+        keys = {r.key for r in records}
+        constraints = constraints.restricted_to(keys)
+        groups = _Groups(records, constraints.cannot_link)
+        links: dict[RecordKey, list[Link]] = defaultdict(list)
+        # steward must-links first: they override identifier limits but never a cannot-link
+        for a, b in sorted(constraints.must_link):
+            ra, rb = groups.find(a), groups.find(b)
+            if ra != rb and groups.allowed(ra, rb):
+                groups.union(ra, rb)
+                links[a].append(Link(a, b, "manual", None, {"constraint": "must_link"}))
         holders: dict[Identifier, list[RecordKey]] = defaultdict(list)
         for r in records:
             for ident in set(r.identifiers):
                 if self.linkable(ident):
                     holders[ident].append(r.key)
-        links: dict[RecordKey, list[Link]] = defaultdict(list)
         for ident in sorted(holders, key=self._order):
             keys = sorted(holders[ident])
             anchor = keys[0]
@@ -95,9 +123,7 @@ class DeterministicResolver:
                 if ra == rb or not groups.fits(ra, rb, self.limits):
                     continue
                 groups.union(ra, rb)
-                links[anchor].append(
-                    Link(anchor, other, "identifier", None, {"type": ident.type})
-                )
+                links[anchor].append(Link(anchor, other, "identifier", None, {"type": ident.type}))
         members: dict[RecordKey, set[RecordKey]] = defaultdict(set)
         for r in records:
             members[groups.find(r.key)].add(r.key)
