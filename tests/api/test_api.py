@@ -136,3 +136,62 @@ def test_profile_has_a_golden_record_with_provenance(client: TestClient, store: 
     assert golden["given_name"]["value"] == "Robert"
     assert golden["given_name"]["provenance"]["source"] == "crm"
     assert [c["value"] for c in golden["given_name"]["candidates"]] == ["Bob"]
+
+
+def test_pins_override_survivorship_and_as_of_shows_the_past(
+    client: TestClient, store: Store, sample_config
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    headers = auth(store, "steward")
+    (summary,) = client.get("/v1/profiles", params={"identifier": "crm_id:003A2"},
+                            headers=headers).json()["data"]
+    pid = summary["id"]
+    before = datetime.now(UTC)
+    time.sleep(0.05)
+    r = client.put(f"/v1/profiles/{pid}/attributes/given_name", json={"value": "Rob"},
+                   headers=headers)
+    assert r.status_code == 200
+    golden = client.get(f"/v1/profiles/{pid}", headers=headers).json()["golden"]
+    assert (golden["given_name"]["value"], golden["given_name"]["rule"]) == ("Rob", "steward_pin")
+    past = client.get(f"/v1/profiles/{pid}", params={"as_of": before.isoformat()},
+                      headers=headers).json()
+    assert past["golden"]["given_name"]["value"] == "Robert"
+    assert len(past["records"]) == 2
+    history = client.get(f"/v1/profiles/{pid}/history", headers=headers).json()
+    assert [c["type"] for c in history["changes"]][-1] == "profile.updated"
+    assert client.delete(f"/v1/profiles/{pid}/attributes/given_name",
+                         headers=headers).json()["pinned"] is False
+    r = client.put(f"/v1/profiles/{pid}/attributes/favourite", json={"value": "x"},
+                   headers=headers)
+    assert r.status_code == 400 and r.json()["field"] == "attribute"
+    r = client.put(f"/v1/profiles/{pid}/attributes/given_name", json={"value": "x"},
+                   headers=auth(store, "analyst"))
+    assert r.status_code == 403
+
+
+def test_as_of_before_the_profile_existed_is_404(client: TestClient, store: Store) -> None:
+    headers = auth(store, "admin")
+    (summary,) = client.get("/v1/profiles", params={"identifier": "crm_id:003A2"},
+                            headers=headers).json()["data"]
+    r = client.get(f"/v1/profiles/{summary['id']}", params={"as_of": "2001-01-01T00:00:00Z"},
+                   headers=headers)
+    assert r.status_code == 404
+
+
+def test_merge_and_split_over_http(client: TestClient, store: Store) -> None:
+    headers = auth(store, "steward")
+    ids = [client.get("/v1/profiles", params={"identifier": f"crm_id:{k}"},
+                      headers=headers).json()["data"][0]["id"] for k in ("003A3", "003A4")]
+    merged = client.post("/v1/profiles/merge", json={"profile_ids": ids}, headers=headers).json()
+    assert merged["profile_ids"] == [min(ids)]
+    moved = client.get(f"/v1/profiles/{max(ids)}", headers=headers).json()
+    assert moved["redirected_from"] == max(ids) and moved["id"] == min(ids)
+    r = client.post(f"/v1/profiles/{min(ids)}/split", json={"records": ["crm:003A4"]},
+                    headers=headers)
+    assert r.status_code == 200 and len(r.json()["profile_ids"]) == 2
+    listed = client.get("/v1/constraints", headers=headers).json()["data"]
+    assert {c["kind"] for c in listed} == {"cannot_link"}
+    r = client.post("/v1/profiles/merge", json={"profile_ids": [ids[0]]}, headers=headers)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "body.profile_ids"

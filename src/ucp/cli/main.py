@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,7 @@ from ucp.cli import steward as steward_cmd
 from ucp.cli.context import State, err, fail, out, progress_bar, state
 from ucp.cli.starter import STARTER_CONFIG
 from ucp.config import load_config
-from ucp.errors import InputError, UCPError
+from ucp.errors import InputError, NotFound, UCPError
 from ucp.settings import Settings
 from ucp.store.store import Store
 
@@ -267,57 +268,74 @@ def profile_show(
     ref: Annotated[
         str, typer.Argument(help="profile id, or TYPE:VALUE such as email:ann@example.com")
     ],
+    as_of: Annotated[
+        datetime | None, typer.Option("--as-of", help="the profile as the store knew it then")
+    ] = None,
 ) -> None:
-    """Print one profile as JSON: identifiers, records, recent events."""
+    """Print one profile as JSON: golden record, identifiers, records, recent events."""
     from ucp.services import profiles
 
     st = state(ctx)
     try:
-        if ref.startswith("p_"):
-            pid = ref
-        else:
-            found = profiles.find_by_identifier(st.store, st.config, ref)
-            if not found:
-                raise InputError(f"no profile holds {ref.split(':')[0]} identifier given")
-            pid = found[0]
-        view = profiles.get_profile(st.store, pid, st.config)
+        pid = _profile_ref(st, ref)
+        if as_of is not None and as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=UTC)
+        view = profiles.get_profile(st.store, pid, st.config, as_of)
     except UCPError as exc:
         fail(exc)
         return
     out.print_json(orjson.dumps(view.to_dict()).decode())
 
 
-@app.command()
-def changes(
+def _profile_ref(st: State, ref: str) -> str:
+    from ucp.services import profiles
+
+    if ref.startswith("p_"):
+        return ref
+    found = profiles.find_by_identifier(st.store, st.config, ref)
+    if not found:
+        raise NotFound(f"no profile holds that {ref.split(':')[0]} identifier")
+    return found[0]
+
+
+@profile_app.command("history")
+def profile_history(
     ctx: typer.Context,
-    after: Annotated[int, typer.Option(help="resume after this cursor (0 = from the start)")] = 0,
-    limit: Annotated[int, typer.Option(help="entries per page")] = 100,
-    follow: Annotated[
-        bool, typer.Option("--follow", "-f", help="keep tailing new entries")
-    ] = False,
-    interval: Annotated[float, typer.Option(help="seconds between polls with --follow")] = 1.0,
+    ref: Annotated[str, typer.Argument(help="profile id, or TYPE:VALUE")],
 ) -> None:
-    """Print the change feed as JSON lines (profile.created/updated/merged/split …)."""
-    import time
+    """Print the changes that shaped a profile (merges, splits, updates, pins)."""
+    from ucp.services import profiles
 
-    from ucp.services.changes import changes_page
-
-    store = state(ctx).store
-    cursor = after
+    st = state(ctx)
     try:
-        while True:
-            entries, cursor = changes_page(store, cursor, limit)
-            for entry in entries:
-                print(orjson.dumps(entry, default=str).decode(), flush=True)
-            if len(entries) == limit:
-                continue
-            if not follow:
-                break
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        err.print(f"stopped; resume with --after {cursor}")
+        history = profiles.profile_history(st.store, _profile_ref(st, ref))
     except UCPError as exc:
         fail(exc)
+        return
+    out.print_json(orjson.dumps(history, default=str).decode())
+
+
+@profile_app.command("pin")
+def profile_pin(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="profile id, or TYPE:VALUE")],
+    attribute: Annotated[str, typer.Argument(help="canonical attribute, e.g. given_name")],
+    value: Annotated[str | None, typer.Argument(help="the value to pin")] = None,
+    unpin: Annotated[bool, typer.Option("--unpin", help="remove the pin instead")] = False,
+) -> None:
+    """Pin a golden value (a steward override of every survivorship rule), or unpin it."""
+    from ucp.cli.steward import actor
+    from ucp.services import profiles
+
+    st = state(ctx)
+    if (value is None) != unpin:
+        fail(InputError("give a VALUE to pin, or --unpin without one"))
+    try:
+        pid = profiles.pin_attribute(st.store, _profile_ref(st, ref), attribute, value, actor())
+    except UCPError as exc:
+        fail(exc)
+        return
+    out.print(f"{'unpinned' if unpin else 'pinned'} {attribute} on {pid}")
 
 
 # -- evaluate / audit ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ steward_app = typer.Typer(
 )
 
 
-def _actor() -> str:
+def actor() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -41,7 +41,7 @@ def merge(
 
     st = _state(ctx)
     try:
-        result = steward.merge(st.store, st.config, profile_ids, _actor(), reason)
+        result = steward.merge(st.store, st.config, profile_ids, actor(), reason)
     except UCPError as exc:
         _fail(exc)
         return
@@ -60,7 +60,7 @@ def split(
 
     st = _state(ctx)
     try:
-        result = steward.split(st.store, st.config, profile_id, record, _actor(), reason)
+        result = steward.split(st.store, st.config, profile_id, record, actor(), reason)
     except UCPError as exc:
         _fail(exc)
         return
@@ -99,7 +99,7 @@ def revoke(
 
     st = _state(ctx)
     try:
-        result = steward.revoke(st.store, st.config, constraint_id, _actor())
+        result = steward.revoke(st.store, st.config, constraint_id, actor())
     except UCPError as exc:
         _fail(exc)
         return

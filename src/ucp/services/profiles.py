@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from ucp.config import UCPConfig
+from ucp.domain.attributes import CANONICAL_ATTRIBUTES
 from ucp.domain.survivorship import DEFAULT_RULES, Candidate, golden_record
 from ucp.errors import InputError, NotFound
 from ucp.services.identifiers import IdentifierStandardizer
-from ucp.store.store import Store
+from ucp.services import audit
+from ucp.store.store import Store, StoreTx, now
 
 EVENT_LIMIT = 50
 
@@ -22,6 +25,7 @@ class ProfileView:
     redirected_from: str | None
     created_at: Any
     updated_at: Any
+    as_of: datetime | None
     golden: dict[str, Any]
     identifiers: list[dict[str, Any]]
     records: list[dict[str, Any]]
@@ -33,6 +37,7 @@ class ProfileView:
             "redirected_from": self.redirected_from,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "as_of": self.as_of,
             "golden": self.golden,
             "identifiers": self.identifiers,
             "records": self.records,
@@ -73,21 +78,34 @@ def survivorship_rules(config: UCPConfig | None) -> dict[str, tuple[str, ...]]:
     return rules
 
 
-def get_profile(store: Store, profile_id: str, config: UCPConfig | None = None) -> ProfileView:
-    """The live profile for an id or a retired alias; NotFound otherwise."""
+def _pin_candidates(pins: list[dict[str, Any]]) -> dict[str, Candidate]:
+    out: dict[str, Candidate] = {}
+    for pin in pins:  # newest first: the newest pin of an attribute wins
+        out.setdefault(
+            pin["attribute"],
+            Candidate(
+                value=pin["value"],
+                match=None,
+                source="steward",
+                source_key=pin["actor"],
+                observed_at=pin["created_at"].isoformat(),
+                trust_rank=0,
+            ),
+        )
+    return out
+
+
+def get_profile(
+    store: Store, profile_id: str, config: UCPConfig | None = None, as_of: datetime | None = None
+) -> ProfileView:
+    """The profile for an id or a retired alias — as it is now, or as the store knew it `as_of`."""
     with store.read() as tx:
         ranks = tx.source_ranks()
-        resolved = tx.resolve_profile_id(profile_id)
-        if resolved is None:
-            raise NotFound(f"no profile {profile_id!r}")
-        pid, redirected = resolved
-        row = tx.profile_row(pid)
-        if row is None:
-            raise NotFound(f"no profile {profile_id!r}")
-        records = tx.profile_records(pid)
+        pid, redirected, row, records = _locate(tx, profile_id, as_of)
         record_ids = [r["id"] for r in records]
-        idents = tx.record_identifiers(record_ids)
-        events = tx.profile_events(record_ids, EVENT_LIMIT)
+        idents = tx.record_identifiers(record_ids) if as_of is None else []
+        events = tx.profile_events(record_ids, EVENT_LIMIT, received_before=as_of)
+        pins = tx.pins([pid, *tx.aliases_of(pid)], at=as_of)
     by_record: dict[int, list[dict[str, Any]]] = {}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for ident in idents:
@@ -100,12 +118,15 @@ def get_profile(store: Store, profile_id: str, config: UCPConfig | None = None) 
         )
         entry["linkable"] = entry["linkable"] or ident["linkable"]
         entry["records"] += 1
-    golden = golden_record(candidates_of(records, ranks), survivorship_rules(config))
+    golden = golden_record(
+        candidates_of(records, ranks), survivorship_rules(config), _pin_candidates(pins)
+    )
     return ProfileView(
         id=pid,
         redirected_from=profile_id if redirected else None,
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        as_of=as_of,
         golden={name: value.to_dict() for name, value in golden.items()},
         identifiers=[merged[k] for k in sorted(merged)],
         records=[
@@ -137,6 +158,84 @@ def get_profile(store: Store, profile_id: str, config: UCPConfig | None = None) 
             for e in events
         ],
     )
+
+
+def _locate(
+    tx: StoreTx, profile_id: str, as_of: datetime | None
+) -> tuple[str, bool, dict[str, Any], list[dict[str, Any]]]:
+    """`(live id, redirected, profile row, records)` now or at `as_of`."""
+    if as_of is not None:
+        records = tx.records_as_of(profile_id, as_of)
+        if records:
+            first = min(r["first_seen"] for r in records)
+            last = max(r["last_seen"] for r in records)
+            return profile_id, False, {"created_at": first, "updated_at": last}, records
+    resolved = tx.resolve_profile_id(profile_id)
+    if resolved is None:
+        raise NotFound(f"no profile {profile_id!r}")
+    pid, redirected = resolved
+    row = tx.profile_row(pid)
+    if row is None:
+        raise NotFound(f"no profile {profile_id!r}")
+    if as_of is None:
+        return pid, redirected, row, tx.profile_records(pid)
+    records = tx.records_as_of(pid, as_of)
+    if not records:
+        raise NotFound(f"profile {profile_id!r} held no records at {as_of.isoformat()}")
+    return pid, redirected, row, records
+
+
+def pin_attribute(
+    store: Store,
+    profile_id: str,
+    attribute: str,
+    value: str | None,
+    actor: str,
+    request_id: str | None = None,
+) -> str:
+    """Pin (or, with value None, unpin) a golden value; returns the live profile id."""
+    if attribute not in CANONICAL_ATTRIBUTES:
+        raise InputError(f"unknown canonical attribute {attribute!r}", field="attribute")
+    at = now()
+    with store.write() as tx:
+        resolved = tx.resolve_profile_id(profile_id)
+        if resolved is None:
+            raise NotFound(f"no profile {profile_id!r}")
+        pid = resolved[0]
+        if value is None:
+            if not tx.unpin(pid, attribute, at):
+                raise NotFound(f"no pin on {attribute!r} of profile {pid}")
+            audit.record(tx, actor, "attribute.unpinned", pid, request_id, {"attribute": attribute})
+        else:
+            tx.add_pin(pid, attribute, value, actor, at)
+            audit.record(tx, actor, "attribute.pinned", pid, request_id, {"attribute": attribute})
+            tx.add_change("profile.updated", pid, {"attributes": [attribute], "pinned": True}, at)
+    return pid
+
+
+def profile_history(store: Store, profile_id: str, limit: int = 500) -> dict[str, Any]:
+    """The changes that shaped a profile, including those of ids merged into it."""
+    with store.read() as tx:
+        resolved = tx.resolve_profile_id(profile_id)
+        if resolved is None:
+            raise NotFound(f"no profile {profile_id!r}")
+        pid = resolved[0]
+        ids = [pid, *tx.aliases_of(pid)]
+        rows = tx.profile_changes(ids, limit)
+    return {
+        "id": pid,
+        "aliases": ids[1:],
+        "changes": [
+            {
+                "seq": r["seq"],
+                "type": r["type"],
+                "profile_id": r["profile_id"],
+                "occurred_at": r["occurred_at"],
+                "data": r["data"],
+            }
+            for r in rows
+        ],
+    }
 
 
 def parse_identifier(text: str) -> tuple[str, str]:

@@ -591,6 +591,83 @@ class StoreTx:
         ).mappings()
         return [dict(row) for row in rows]
 
+    def records_as_of(self, profile_id: str, at: datetime) -> list[dict[str, Any]]:
+        """The profile's records, each at the version the store held at `at`."""
+        m, r, v = t.memberships.c, t.records.c, t.record_versions.c
+        rows = self.conn.execute(
+            select(
+                r.id,
+                r.source,
+                r.source_key,
+                v.version,
+                v.attributes,
+                r.first_seen,
+                v.valid_from.label("last_seen"),
+            )
+            .select_from(t.memberships)
+            .join(t.records, r.id == m.record_id)
+            .join(t.record_versions, v.record_id == r.id)
+            .where(
+                m.profile_id == profile_id,
+                m.valid_from <= at,
+                or_(m.valid_to.is_(None), m.valid_to > at),
+                v.valid_from <= at,
+                or_(v.valid_to.is_(None), v.valid_to > at),
+            )
+            .order_by(r.source, r.source_key)
+        ).mappings()
+        return [dict(row) for row in rows]
+
+    def aliases_of(self, profile_id: str) -> list[str]:
+        a = t.profile_aliases.c
+        rows = self.conn.execute(
+            select(a.alias).where(a.profile_id == profile_id).order_by(a.alias)
+        )
+        return [alias for (alias,) in rows]
+
+    def pins(self, profile_ids: Sequence[str], at: datetime | None = None) -> list[dict[str, Any]]:
+        """Pins on any of the ids (newest first), those in force at `at` when given."""
+        pc = t.pins.c
+        stmt = select(t.pins).where(pc.profile_id.in_(list(profile_ids)))
+        if at is None:
+            stmt = stmt.where(pc.revoked_at.is_(None))
+        else:
+            stmt = stmt.where(pc.created_at <= at, or_(pc.revoked_at.is_(None), pc.revoked_at > at))
+        return [dict(row) for row in self.conn.execute(stmt.order_by(pc.id.desc())).mappings()]
+
+    def add_pin(self, profile_id: str, attribute: str, value: str, actor: str, at: datetime) -> int:
+        self.unpin(profile_id, attribute, at)
+        result = self.conn.execute(
+            insert(t.pins).returning(t.pins.c.id),
+            {
+                "profile_id": profile_id,
+                "attribute": attribute,
+                "value": value,
+                "actor": actor,
+                "created_at": at,
+            },
+        )
+        return int(result.scalar_one())
+
+    def unpin(self, profile_id: str, attribute: str, at: datetime) -> bool:
+        pc = t.pins.c
+        result = self.conn.execute(
+            update(t.pins)
+            .where(pc.profile_id == profile_id, pc.attribute == attribute, pc.revoked_at.is_(None))
+            .values(revoked_at=at)
+        )
+        return bool(result.rowcount)
+
+    def profile_changes(self, profile_ids: Sequence[str], limit: int) -> list[dict[str, Any]]:
+        c = t.changes.c
+        rows = self.conn.execute(
+            select(t.changes)
+            .where(c.profile_id.in_(list(profile_ids)))
+            .order_by(c.seq)
+            .limit(limit)
+        ).mappings()
+        return [dict(row) for row in rows]
+
     def record_identifiers(self, record_ids: Sequence[int]) -> list[dict[str, Any]]:
         i = t.identifiers.c
         out: list[dict[str, Any]] = []
@@ -687,7 +764,9 @@ class StoreTx:
         if pairs:
             self.conn.execute(insert(t.event_identifiers), pairs)
 
-    def profile_events(self, record_ids: Sequence[int], limit: int) -> list[dict[str, Any]]:
+    def profile_events(
+        self, record_ids: Sequence[int], limit: int, received_before: datetime | None = None
+    ) -> list[dict[str, Any]]:
         """Events whose identifiers match any identifier of the given records, newest first."""
         i, ei, e = t.identifiers.c, t.event_identifiers.c, t.events.c
         if not record_ids:
@@ -697,15 +776,23 @@ class StoreTx:
             .join(t.identifiers, and_(i.type == ei.type, i.value == ei.value))
             .where(i.record_id.in_(list(record_ids)))
         )
+        stmt = select(
+            e.id, e.source, e.event_key, e.name, e.occurred_at, e.received_at, e.properties
+        ).where(e.id.in_(matched))
+        if received_before is not None:
+            stmt = stmt.where(e.received_at <= received_before)
         rows = self.conn.execute(
-            select(e.id, e.source, e.event_key, e.name, e.occurred_at, e.received_at, e.properties)
-            .where(e.id.in_(matched))
-            .order_by(e.occurred_at.desc().nulls_last(), e.id.desc())
-            .limit(limit)
+            stmt.order_by(e.occurred_at.desc().nulls_last(), e.id.desc()).limit(limit)
         ).mappings()
         return [dict(row) for row in rows]
 
     # -- change feed -----------------------------------------------------------------------
+    def add_change(self, type_: str, profile_id: str, data: dict[str, Any], at: datetime) -> None:
+        self.conn.execute(
+            insert(t.changes),
+            {"occurred_at": at, "type": type_, "profile_id": profile_id, "data": data},
+        )
+
     def changes_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         c = t.changes.c
         rows = self.conn.execute(
@@ -781,9 +868,7 @@ class StoreTx:
             stmt = stmt.with_for_update(skip_locked=True)
         return [dict(row) for row in self.conn.execute(stmt).mappings()]
 
-    def inbox_finish(
-        self, applied: Sequence[int], failed: dict[int, str], at: datetime
-    ) -> None:
+    def inbox_finish(self, applied: Sequence[int], failed: dict[int, str], at: datetime) -> None:
         """Mark inbox rows applied, or failed with a reason (never a data value)."""
         c = t.inbox.c
         for part in _chunks(list(applied)):
@@ -796,8 +881,7 @@ class StoreTx:
             self.conn.execute(
                 update(t.inbox)
                 .where(c.id == iid)
-                .values(status="failed", applied_at=at, error=reason[:500],
-                        attempts=c.attempts + 1)
+                .values(status="failed", applied_at=at, error=reason[:500], attempts=c.attempts + 1)
             )
 
     def inbox_counts(self) -> dict[str, int]:
@@ -840,9 +924,7 @@ class StoreTx:
         out: set[int] = set()
         for part in _chunks(sorted({v for _, v in wanted})):
             for rid, typ, val in self.conn.execute(
-                select(i.record_id, i.type, i.value).where(
-                    i.value.in_(part), i.linkable.is_(True)
-                )
+                select(i.record_id, i.type, i.value).where(i.value.in_(part), i.linkable.is_(True))
             ):
                 if (typ, val) in wanted:
                     out.add(rid)
@@ -896,8 +978,9 @@ class StoreTx:
         rows: dict[int, dict[str, Any]] = {}
         for part in _chunks(sorted({eid for _, eid in pairs})):
             for row in self.conn.execute(
-                select(e.id, e.source, e.event_key, e.name, e.occurred_at, e.received_at,
-                       e.properties).where(e.id.in_(part))
+                select(
+                    e.id, e.source, e.event_key, e.name, e.occurred_at, e.received_at, e.properties
+                ).where(e.id.in_(part))
             ).mappings():
                 rows[row["id"]] = dict(row)
         out: dict[str, list[dict[str, Any]]] = {pid: [] for pid in pids}
@@ -971,7 +1054,8 @@ class StoreTx:
             found = self.conn.execute(
                 update(t.group_memberships)
                 .where(
-                    g.source == row["source"], g.group_id == row["group_id"],
+                    g.source == row["source"],
+                    g.group_id == row["group_id"],
                     g.identifier_type == row["identifier_type"],
                     g.identifier_value == row["identifier_value"],
                 )
@@ -991,3 +1075,32 @@ class StoreTx:
                 if (row["identifier_type"], row["identifier_value"]) in wanted:
                     out.append(dict(row))
         return sorted(out, key=lambda r: (r["source"], r["group_id"]))
+
+    def current_raw(self, source: str, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The raw payload of the current version of each record (identify merges traits)."""
+        r, rv = t.records.c, t.record_versions.c
+        out: dict[str, dict[str, Any]] = {}
+        for part in _chunks(list(keys)):
+            for key, raw in self.conn.execute(
+                select(r.source_key, rv.raw)
+                .join(t.record_versions, and_(rv.record_id == r.id, rv.version == r.version))
+                .where(r.source == source, r.source_key.in_(part))
+            ):
+                out[key] = raw
+        return out
+
+    def inbox_has_pending(self) -> bool:
+        c = t.inbox.c
+        return self.conn.execute(
+            select(c.id).where(c.status == "pending").limit(1)
+        ).first() is not None
+
+    def inbox_fail_messages(self, failed: Sequence[tuple[str, str, str]], at: datetime) -> None:
+        """Mark logged messages `(source, message_id, reason)` failed."""
+        c = t.inbox.c
+        for source, message_id, reason in failed:
+            self.conn.execute(
+                update(t.inbox)
+                .where(c.source == source, c.message_id == message_id)
+                .values(status="failed", error=reason[:500], applied_at=at)
+            )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ucp.api.auth import require
 from ucp.domain.access import Permission, allows
@@ -31,8 +32,63 @@ class ProfilePage(BaseModel):
 
 
 @router.get("/profiles/{profile_id}", summary="A profile with its identifiers, records, events")
-def get_profile(profile_id: str, request: Request, key: ReadKey) -> dict[str, Any]:
-    return svc.get_profile(request.app.state.store, profile_id, request.app.state.config).to_dict()
+def get_profile(
+    profile_id: str,
+    request: Request,
+    key: ReadKey,
+    as_of: Annotated[
+        datetime | None, Query(description="ISO 8601 time: the profile as the store knew it then")
+    ] = None,
+) -> dict[str, Any]:
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    store, config = request.app.state.store, request.app.state.config
+    return svc.get_profile(store, profile_id, config, as_of).to_dict()
+
+
+@router.get("/profiles/{profile_id}/history", summary="The changes that shaped a profile")
+def profile_history(profile_id: str, request: Request, key: ReadKey) -> dict[str, Any]:
+    return svc.profile_history(request.app.state.store, profile_id)
+
+
+class PinRequest(BaseModel):
+    value: str = Field(..., min_length=1, max_length=2000)
+
+
+StewardKey = Annotated[ApiKey, Depends(require(Permission.steward))]
+
+
+@router.put(
+    "/profiles/{profile_id}/attributes/{attribute}",
+    summary="Pin a golden value (overrides every survivorship rule)",
+)
+def pin_attribute(
+    profile_id: str, attribute: str, body: PinRequest, request: Request, key: StewardKey
+) -> dict[str, Any]:
+    pid = svc.pin_attribute(
+        request.app.state.store,
+        profile_id,
+        attribute,
+        body.value,
+        f"key:{key.id}",
+        request.state.request_id,
+    )
+    return {"profile_id": pid, "attribute": attribute, "pinned": True}
+
+
+@router.delete("/profiles/{profile_id}/attributes/{attribute}", summary="Remove a pin")
+def unpin_attribute(
+    profile_id: str, attribute: str, request: Request, key: StewardKey
+) -> dict[str, Any]:
+    pid = svc.pin_attribute(
+        request.app.state.store,
+        profile_id,
+        attribute,
+        None,
+        f"key:{key.id}",
+        request.state.request_id,
+    )
+    return {"profile_id": pid, "attribute": attribute, "pinned": False}
 
 
 @router.get("/profiles", response_model=ProfilePage, summary="Look up by identifier, or list")

@@ -1,0 +1,131 @@
+"""Phone standardization: E.164 via libphonenumber with the source's default country."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from functools import lru_cache
+from typing import Any, Final
+
+from ucp.domain.standardize.result import Standardized, make
+from ucp.domain.standardize.simple import clean_text, is_placeholder_text
+
+_DIGITS = re.compile(r"\d")
+_PUNCTUATION = re.compile(r"[\s.()/\-\u2010-\u2015]")
+_EXTENSION = re.compile(
+    r"(?:\s*(?:ext\.?|extension|x|#|poste|durchwahl|dw\.?)\s*(\d{1,7})\s*)$", re.I
+)
+_PLACEHOLDER_NUMBERS: Final[frozenset[str]] = frozenset({
+    "123456789", "1234567890", "0123456789", "12345678", "1234567", "987654321", "9876543210",
+    "0987654321", "01234567890", "5555555555", "15555555555",
+})
+_TYPE_NAMES: Final[dict[int, str]] = {
+    0: "fixed_line", 1: "mobile", 2: "fixed_line_or_mobile", 3: "toll_free", 4: "premium_rate",
+    5: "shared_cost", 6: "voip", 7: "personal_number", 8: "pager", 9: "uan", 10: "voicemail",
+}
+#: international call prefixes tried when a number has no + and the source has no country
+_IDD: Final[tuple[str, ...]] = ("00", "011")
+
+
+def _is_placeholder(digits: str) -> bool:
+    national = digits.lstrip("0")
+    return (
+        len(set(digits)) <= 1
+        or digits in _PLACEHOLDER_NUMBERS
+        or national in _PLACEHOLDER_NUMBERS
+        or (len(national) >= 6 and len(set(national)) == 1)
+    )
+
+
+def _type_and_region(phonenumbers: Any, number: Any, default: str | None) -> tuple[int, str]:
+    """The number's type and region; UNKNOWN type means invalid.
+
+    Most numbers belong to the source's own country: checking them against that country's
+    metadata first skips libphonenumber's search over every region sharing the calling code.
+    """
+    util = phonenumbers.phonenumberutil
+    helper = getattr(util, "_number_type_helper", None)
+    if default and helper is not None and \
+            phonenumbers.country_code_for_region(default) == number.country_code:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(default)
+        if metadata is not None:
+            kind = helper(phonenumbers.national_significant_number(number), metadata)
+            if kind != phonenumbers.PhoneNumberType.UNKNOWN:
+                return int(kind), default
+    region = phonenumbers.region_code_for_number(number)
+    kind = phonenumbers.number_type(number)
+    return int(kind), str(region or phonenumbers.region_code_for_country_code(number.country_code))
+
+
+@lru_cache(maxsize=65536)
+def standardize_phone(raw: str | None, country: str | None = None) -> Standardized:
+    """Parse with the default country; value and match are E.164, the extension kept apart.
+
+    Example:
+        >>> standardize_phone("020 7946 0958", "GB").match
+        '+442079460958'
+    """
+    if raw is None:
+        return make("phone", None, None, None)
+    text = clean_text(raw)
+    if is_placeholder_text(text):
+        return make("phone", raw, None, None, flags=("placeholder",))
+    extension = ""
+    found = _EXTENSION.search(text)
+    if found and len(_DIGITS.findall(text[: found.start()])) >= 6:
+        extension, text = found.group(1), text[: found.start()]
+    digits = "".join(_DIGITS.findall(text))
+    if len(digits) < 3 or len(digits) > 17:
+        return make("phone", raw, None, None, flags=("invalid",))
+    if _is_placeholder(digits):
+        return make("phone", raw, None, None, flags=("placeholder",))
+    region = (country or "").upper() or None
+    if "(0)" not in text.replace(" ", ""):
+        # punctuation means nothing to libphonenumber except '+' and '(0)': one cache entry
+        # serves "(201) 555-0123", "201-555-0123" and "201.555.0123"
+        text = _PUNCTUATION.sub("", text)
+    core = _parse(text, digits, extension, region)
+    return dataclasses.replace(core, input=raw)
+
+
+@lru_cache(maxsize=65536)
+def _parse(text: str, digits: str, extension: str, region: str | None) -> Standardized:
+    import phonenumbers
+
+    raw = text
+    plus = text.lstrip().startswith("+")
+    if not plus and region is None:
+        for idd in _IDD:
+            if digits.startswith(idd) and len(digits) > len(idd) + 6:
+                text, plus = "+" + digits[len(idd):], True
+                break
+        else:
+            return make("phone", raw, digits, None, {"extension": extension}, ("missing_country",))
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return make("phone", raw, None, None, flags=("invalid",))
+    if number.extension and not extension:
+        extension = number.extension
+    e164 = f"+{number.country_code}{number.national_number}"
+    if number.italian_leading_zero:
+        e164 = f"+{number.country_code}{'0' * (number.number_of_leading_zeros or 1)}"
+        e164 += str(number.national_number)
+    national = str(number.national_number)
+    if _is_placeholder(national):
+        return make("phone", raw, None, None, flags=("placeholder",))
+    kind, number_region = _type_and_region(phonenumbers, number, region)
+    parts = {
+        "country_code": str(number.country_code),
+        "national_number": national,
+        "extension": extension,
+        "region": number_region,
+    }
+    if kind != phonenumbers.PhoneNumberType.UNKNOWN:
+        parts["type"] = _TYPE_NAMES.get(kind, "unknown")
+        return make("phone", raw, e164, e164, parts)
+    # a leading zero kept in the national number only means something for Italy
+    bad_zero = number.italian_leading_zero and number.country_code != 39
+    if not bad_zero and phonenumbers.is_possible_number(number):
+        return make("phone", raw, e164, e164, parts, ("possible_only",))
+    return make("phone", raw, None, None, parts, ("invalid",))

@@ -1,0 +1,88 @@
+"""The value types every standardizer shares: the source `Context` and the `Standardized` result."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+DateOrder = Literal["DMY", "MDY", "YMD"]
+
+#: flags that make a value unusable (see `Standardized.valid`)
+UNUSABLE_FLAGS = frozenset({"invalid", "placeholder"})
+
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a standardizer knows about the source a raw value came from.
+
+    Example:
+        >>> Context(country="GB", date_order="DMY")
+        Context(country='GB', date_order='DMY', today=None)
+    """
+
+    country: str | None = None  # ISO alpha-2 default country of the source
+    date_order: DateOrder = "YMD"
+    today: datetime.date | None = None  # None = date.today(); injectable for tests
+
+    def resolved_today(self) -> datetime.date:
+        """The reference day for `future` checks and two-digit year pivots."""
+        return self.today if self.today is not None else datetime.date.today()
+
+
+@dataclass(frozen=True, slots=True)
+class Standardized:
+    """One standardized value: display form, matching form, parts and quality flags.
+
+    Example:
+        >>> s = Standardized("text", " a ", "a", "a", {}, ())
+        >>> s.valid
+        True
+    """
+
+    kind: str
+    input: str | None
+    value: str | None  # display form; None when absent/unusable
+    match: str | None  # matching form; None when absent/invalid for matching
+    parts: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    flags: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: kind, input, value, match, parts, flags."""
+        return {
+            "kind": self.kind,
+            "input": self.input,
+            "value": self.value,
+            "match": self.match,
+            "parts": dict(self.parts),
+            "flags": list(self.flags),
+        }
+
+    @property
+    def valid(self) -> bool:
+        """True when a value is present and it carries no invalid/placeholder flag."""
+        return self.value is not None and not UNUSABLE_FLAGS.intersection(self.flags)
+
+
+def make(
+    kind: str,
+    raw: str | None,
+    value: str | None,
+    match: str | None,
+    parts: Mapping[str, str] | None = None,
+    flags: Iterable[str] = (),
+) -> Standardized:
+    """Build a `Standardized` with read-only parts, empty parts dropped and flags sorted."""
+    clean = {k: v for k, v in parts.items() if v} if parts else None
+    return Standardized(
+        kind,
+        raw,
+        value or None,
+        match or None,
+        MappingProxyType(clean) if clean else _EMPTY,
+        tuple(sorted(set(flags))) if flags else (),
+    )
