@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -361,7 +362,9 @@ def evaluate(
     try:
         truth_map = ev.load_truth(truth)
         if clusters is not None:
-            predicted = ev.load_clusters_file(clusters, id_col, cluster_col, source_col)
+            predicted = ev.load_clusters_file(
+                clusters, id_col, cluster_col, source_col, truth=truth_map
+            )
         else:
             with st.store.read() as tx:
                 predicted = {
@@ -434,6 +437,8 @@ steward_cmd.register(app)
 
 def run() -> None:
     """Console-script entry point."""
+    # fewer, larger young-generation collections: ingest allocates many short-lived objects
+    gc.set_threshold(50_000, 20, 100)
     try:
         app()
     except UCPError as exc:  # pragma: no cover - last resort for errors outside a command

@@ -48,6 +48,10 @@ def assign_profiles(
         new_id: makes a fresh profile id.
     """
     old_parts: dict[str, Counter[int]] = defaultdict(Counter)
+    before_of: dict[str, set[RecordKey]] = defaultdict(set)
+    for key, pid in previous.items():
+        if pid is not None:
+            before_of[pid].add(key)
     ordered = sorted(clusters, key=lambda c: min(c))
     for i, cluster in enumerate(ordered):
         for key in cluster:
@@ -73,7 +77,7 @@ def assign_profiles(
             for gone in claimants[1:]:
                 aliases[gone] = pid
                 changes.append(ProfileChange("profile.merged", pid, {"from": gone, "into": pid}))
-            before = {k for k, p in previous.items() if p == pid}
+            before = before_of[pid]
             if set(cluster) != before and len(claimants) == 1:
                 changes.append(
                     ProfileChange(
