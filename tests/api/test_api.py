@@ -195,3 +195,24 @@ def test_merge_and_split_over_http(client: TestClient, store: Store) -> None:
     assert {c["kind"] for c in listed} == {"cannot_link"}
     r = client.post("/v1/profiles/merge", json={"profile_ids": [ids[0]]}, headers=headers)
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "body.profile_ids"
+
+
+def test_search_by_name_email_and_phone_prefix(client: TestClient, store: Store) -> None:
+    headers = auth(store, "analyst")
+
+    def search(q: str, **extra: object) -> dict:
+        r = client.get("/v1/profiles", params={"q": q, **extra}, headers=headers)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    (ann,) = search("ann le")["data"]
+    assert ann["record_count"] == 3
+    assert search("ANN.LEE@acme")["data"] == [ann]
+    assert len(search("415 555")["data"]) == 2  # Ann and Robert share the area code prefix
+    first = search("415 555", limit=1)
+    second = search("415 555", limit=1, cursor=first["next_cursor"])
+    assert first["next_cursor"] and second["next_cursor"] is None
+    assert first["data"][0]["id"] < second["data"][0]["id"]
+    assert search("garcia")["data"][0]["record_count"] == 2
+    r = client.get("/v1/profiles", params={"q": "a"}, headers=headers)
+    assert r.status_code == 400 and r.json()["field"] == "q"

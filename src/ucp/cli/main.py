@@ -299,6 +299,33 @@ def _profile_ref(st: State, ref: str) -> str:
     return found[0]
 
 
+@profile_app.command("search")
+def profile_search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="name words, or an email or phone prefix")],
+    limit: Annotated[int, typer.Option(help="at most this many profiles")] = 20,
+) -> None:
+    """Find profiles by name, email or phone prefix."""
+    from ucp.services import profiles
+
+    st = state(ctx)
+    try:
+        rows, _ = profiles.search_profiles(st.store, text, None, limit)
+        table = Table("profile", "records", "name", "email")
+        for row in rows:
+            view = profiles.get_profile(st.store, row["id"], st.config)
+            name = " ".join(
+                str(view.golden[a]["value"]) for a in ("given_name", "family_name")
+                if a in view.golden
+            )
+            email = view.golden.get("email", {}).get("value", "")
+            table.add_row(row["id"], str(row["record_count"]), name, str(email))
+    except UCPError as exc:
+        fail(exc)
+        return
+    out.print(table)
+
+
 @profile_app.command("history")
 def profile_history(
     ctx: typer.Context,

@@ -21,6 +21,7 @@ from ucp.config import SourceConfig, UCPConfig
 from ucp.connectors.files import FileReader, Row, RowError
 from ucp.domain.mapping import MappingProblem, RowMapping
 from ucp.domain.model import MappedEvent, MappedRow
+from ucp.domain.search import record_terms
 from ucp.domain.standardize import Context, standardize, standardize_record
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.services.resolution import build_resolver, resolve_touched
@@ -133,6 +134,7 @@ class SourceIngestor:
             "raw": raw,
             "attributes": attributes,
             "identifiers": idents,
+            "terms": sorted(record_terms(attributes)),
         }
 
     def _event_payload(self, ev: MappedEvent) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -277,6 +279,10 @@ class SourceIngestor:
                 idents.extend(zip(ids, [p["identifiers"] for p in new_rows], strict=True))
                 tx.add_versions(versions, at)
                 tx.set_identifiers(idents)
+                terms = {known.id: records[k][1]["terms"] for k, known in existing.items()
+                         if known.content_hash != records[k][1]["hash"]}
+                terms.update(zip(ids, [p["terms"] for p in new_rows], strict=True))
+                tx.set_search_terms(sorted(terms.items()))
                 report.inserted += len(new_rows)
                 report.updated += len(versions)
                 touched = [rid for rid, _ in idents]

@@ -8,6 +8,7 @@ from typing import Any
 
 from ucp.config import UCPConfig
 from ucp.domain.attributes import CANONICAL_ATTRIBUTES
+from ucp.domain.search import parse_query
 from ucp.domain.survivorship import DEFAULT_RULES, Candidate, golden_record
 from ucp.errors import InputError, NotFound
 from ucp.services.identifiers import IdentifierStandardizer
@@ -263,6 +264,21 @@ def find_by_identifier(store: Store, config: UCPConfig, text: str) -> list[str]:
         return []
     with store.read() as tx:
         return tx.profiles_by_identifier(ident[0], ident[1])
+
+
+def search_profiles(
+    store: Store, text: str, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Profiles whose names, emails or phones start with the query's words, in id order."""
+    if not 1 <= limit <= 1000:
+        raise InputError("limit must be between 1 and 1000", field="limit")
+    conditions = parse_query(text)
+    if not conditions or any(len(prefix) < 2 for _, prefix in conditions):
+        raise InputError("search needs at least two letters or digits per word", field="q")
+    with store.read() as tx:
+        ids = tx.search_profiles(conditions, cursor, limit + 1)
+        rows = [row for pid in ids[:limit] if (row := tx.profile_row(pid))]
+    return rows, (ids[limit - 1] if len(ids) > limit else None)
 
 
 def list_profiles(

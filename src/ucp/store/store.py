@@ -34,6 +34,11 @@ def new_profile_id() -> str:
     return f"p_{time.time_ns() // 1_000_000:012x}{secrets.token_hex(4)}"
 
 
+def _after_prefix(prefix: str) -> str:
+    """The smallest string greater than every string starting with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
+
+
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -226,6 +231,40 @@ class StoreTx:
         ]
         if rows:
             self.conn.execute(insert(t.identifiers), rows)
+
+    def set_search_terms(self, entries: Sequence[tuple[int, Iterable[tuple[str, str]]]]) -> None:
+        """Replace the search terms of each record: `(record_id, [(kind, term)])`."""
+        for part in _chunks([rid for rid, _ in entries]):
+            self.conn.execute(delete(t.search_terms).where(t.search_terms.c.record_id.in_(part)))
+        rows = [
+            {"record_id": rid, "kind": kind, "term": term}
+            for rid, terms in entries
+            for kind, term in terms
+        ]
+        if rows:
+            self.conn.execute(insert(t.search_terms), rows)
+
+    def search_profiles(
+        self, conditions: Sequence[tuple[str, str]], after: str | None, limit: int
+    ) -> list[str]:
+        """Profile ids (in id order) whose records match every `(kind, prefix)` condition."""
+        s, r = t.search_terms.c, t.records.c
+        matches = None
+        for kind, prefix in conditions:
+            stmt = (
+                select(r.profile_id)
+                .join(t.search_terms, s.record_id == r.id)
+                .where(s.kind == kind, s.term >= prefix, s.term < _after_prefix(prefix))
+            )
+            matches = stmt if matches is None else matches.intersect(stmt)
+        if matches is None:
+            return []
+        sub = matches.subquery()
+        query = select(sub.c.profile_id).where(sub.c.profile_id.is_not(None))
+        if after:
+            query = query.where(sub.c.profile_id > after)
+        query = query.distinct().order_by(sub.c.profile_id).limit(limit)
+        return [pid for (pid,) in self.conn.execute(query)]
 
     def component(self, record_ids: Iterable[int]) -> set[int]:
         """Every record reachable from `record_ids` through shared linkable identifiers and

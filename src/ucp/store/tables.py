@@ -350,3 +350,16 @@ privacy_requests = Table(
     Column("completed_at", DateTime(timezone=True), nullable=True),
     Column("result", JSON, nullable=False),
 )
+
+# -- search (issue 6) -----------------------------------------------------------------------------
+search_terms = Table(
+    "search_terms",
+    metadata,
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(8), nullable=False),  # name | email | phone
+    # bytewise order on PostgreSQL too, so prefix ranges mean what they say
+    Column("term", String(320).with_variant(String(320, collation="C"), "postgresql"),
+           nullable=False),
+    Index("ix_search_terms_kind_term", "kind", "term"),
+    Index("ix_search_terms_record_id", "record_id"),
+)

@@ -91,12 +91,16 @@ def unpin_attribute(
     return {"profile_id": pid, "attribute": attribute, "pinned": False}
 
 
-@router.get("/profiles", response_model=ProfilePage, summary="Look up by identifier, or list")
+@router.get("/profiles", response_model=ProfilePage, summary="Look up by identifier, search, or list")
 def find_profiles(
     request: Request,
     key: ReadKey,
     identifier: Annotated[
         str | None, Query(description="TYPE:VALUE, e.g. email:ann@example.com")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(description="search: name words, or an email or phone prefix", max_length=200),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
@@ -109,5 +113,8 @@ def find_profiles(
         return ProfilePage(data=[ProfileSummary(**r) for r in rows[:limit]])
     if not allows(key.role, Permission.list_profiles):
         raise Forbidden(f"role {key.role.value!r} may look up profiles but not list them")
-    rows, nxt = svc.list_profiles(store, cursor, limit)
+    if q is not None:
+        rows, nxt = svc.search_profiles(store, q, cursor, limit)
+    else:
+        rows, nxt = svc.list_profiles(store, cursor, limit)
     return ProfilePage(data=[ProfileSummary(**r) for r in rows], next_cursor=nxt)
