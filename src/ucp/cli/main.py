@@ -113,6 +113,10 @@ def ingest(
         typer.Option(help="where to write rejected rows [default: FILE.rejects.csv]"),
     ] = None,
     chunk_size: Annotated[int, typer.Option(help="rows per transaction")] = 1000,
+    defer_resolution: Annotated[
+        bool,
+        typer.Option(help="bulk load: store records now, resolve later with `ucp resolve`"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
 ) -> None:
     """Load a file of one source: map, standardize, store versions, resolve.
@@ -127,7 +131,15 @@ def ingest(
     try:
         with progress_bar(f"ingest {source}") as update:
             report = ingest_file(
-                st.store, st.config, source, file, fmt, rejects, chunk_size, progress=update
+                st.store,
+                st.config,
+                source,
+                file,
+                fmt,
+                rejects,
+                chunk_size,
+                progress=update,
+                resolve=not defer_resolution,
             )
     except UCPError as exc:
         fail(exc)
@@ -315,7 +327,8 @@ def profile_search(
         for row in rows:
             view = profiles.get_profile(st.store, row["id"], st.config)
             name = " ".join(
-                str(view.golden[a]["value"]) for a in ("given_name", "family_name")
+                str(view.golden[a]["value"])
+                for a in ("given_name", "family_name")
                 if a in view.golden
             )
             email = view.golden.get("email", {}).get("value", "")

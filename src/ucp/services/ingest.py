@@ -85,7 +85,7 @@ def _json_safe(row: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
 class SourceIngestor:
     """Turns rows of one source into stored records and events; shared by files and collector."""
 
-    def __init__(self, store: Store, config: UCPConfig, source: str) -> None:
+    def __init__(self, store: Store, config: UCPConfig, source: str, resolve: bool = True) -> None:
         self.store = store
         self.config = config
         self.name = source
@@ -98,6 +98,7 @@ class SourceIngestor:
         )
         self.identifiers = IdentifierStandardizer(config)
         self.resolver = build_resolver(config)
+        self.resolve = resolve
         self._seen_keys: dict[int, int] = {}
         with store.write() as tx:
             tx.ensure_source(source, self.source.kind, self.source.trust_rank)
@@ -279,8 +280,11 @@ class SourceIngestor:
                 idents.extend(zip(ids, [p["identifiers"] for p in new_rows], strict=True))
                 tx.add_versions(versions, at)
                 tx.set_identifiers(idents)
-                terms = {known.id: records[k][1]["terms"] for k, known in existing.items()
-                         if known.content_hash != records[k][1]["hash"]}
+                terms = {
+                    known.id: records[k][1]["terms"]
+                    for k, known in existing.items()
+                    if known.content_hash != records[k][1]["hash"]
+                }
                 terms.update(zip(ids, [p["terms"] for p in new_rows], strict=True))
                 tx.set_search_terms(sorted(terms.items()))
                 report.inserted += len(new_rows)
@@ -292,7 +296,7 @@ class SourceIngestor:
                 report.events_known += len(events) - len(fresh)
                 tx.insert_events([r for r, _ in fresh], [i for _, i in fresh])
                 report.events_inserted += len(fresh)
-            if touched:
+            if touched and self.resolve:
                 result = resolve_touched(tx, self.resolver, touched, at)
                 report.profiles_touched += result.profiles_touched
 
@@ -312,11 +316,16 @@ def ingest_file(
     rejects_path: Path | None = None,
     chunk_size: int = 1000,
     progress: Callable[[int, int], None] | None = None,
+    resolve: bool = True,
 ) -> IngestReport:
-    """Ingest one file for one source; see the module docstring for the guarantees."""
+    """Ingest one file for one source; see the module docstring for the guarantees.
+
+    With `resolve=False` (a bulk initial load) records are stored without profiles until the
+    next `resolve_all` (`ucp resolve`).
+    """
     started = time.perf_counter()
     reader = FileReader(path, fmt or config.source(source).format, chunk_size)
-    ingestor = SourceIngestor(store, config, source)
+    ingestor = SourceIngestor(store, config, source, resolve=resolve)
     report = IngestReport(source=source)
     rejects = RejectWriter(rejects_path)
     try:

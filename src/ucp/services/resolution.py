@@ -12,7 +12,13 @@ from datetime import datetime
 
 from ucp.config import UCPConfig
 from ucp.domain.model import RecordKey
-from ucp.domain.resolution import DeterministicResolver, IdentifierPolicy, Resolver, assign_profiles
+from ucp.domain.resolution import (
+    Assignment,
+    DeterministicResolver,
+    IdentifierPolicy,
+    Resolver,
+    assign_profiles,
+)
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.store.store import Store, StoreTx, new_profile_id, now
 
@@ -67,25 +73,53 @@ def resolve_all(
     store: Store,
     resolver: Resolver,
     progress: Callable[[int, int], None] | None = None,
-    batch: int = 5000,
+    batch: int = 20_000,
 ) -> ResolveReport:
-    """Batch: re-cluster every record in the store, component group by component group."""
+    """Batch: re-cluster every record in the store at once, then write what changed.
+
+    The resolver sees the whole record set (a union of components), so the partition equals
+    what the incremental path reaches component by component.
+    """
     with store.read() as tx:
-        pending = tx.all_record_ids()
-    total, done, touched, changes = len(pending), 0, 0, 0
-    resolved: set[int] = set()
-    while pending:
-        seed = [rid for rid in pending[:batch] if rid not in resolved]
-        pending = pending[batch:]
-        if not seed:
-            continue
+        loaded = list(tx.iter_resolvable(getattr(resolver, "needs_attributes", True)))
+        constraints = tx.all_constraints()
+        ages = tx.profile_ages({pid for _, _, pid in loaded if pid})
+    total = len(loaded)
+    if progress:
+        progress(0, total)
+    clusters = resolver.cluster([rec for _, rec, _ in loaded], constraints)
+    ids = {rec.key: rid for rid, rec, _ in loaded}
+    previous = {rec.key: pid for _, rec, pid in loaded}
+    del loaded
+    assignment = assign_profiles([c.members for c in clusters], previous, ages, new_profile_id)
+    # write in slices of whole clusters so each transaction stays small
+    at, done = now(), 0
+    order = sorted(clusters, key=lambda c: min(c.members))
+    for start in range(0, len(order), max(1, batch // 4)):
+        part = order[start : start + max(1, batch // 4)]
+        keys = {k for c in part for k in c.members}
+        pids = {assignment.membership[k] for k in keys}
+        olds = {previous[k] for k in keys if previous[k]}
+        sliced = Assignment(
+            membership={k: assignment.membership[k] for k in keys},
+            aliases={a: b for a, b in assignment.aliases.items() if b in pids},
+            removed=frozenset(p for p in assignment.removed if p in olds),
+            changes=assignment.changes if start == 0 else (),
+        )
         with store.write() as tx:
-            component = tx.component(seed)
-            report = resolve_touched(tx, resolver, component)
-        resolved |= component
-        done = len(resolved)
-        touched += report.profiles_touched
-        changes += report.changes
+            tx.apply_assignment(
+                {k: ids[k] for k in keys},
+                {k: previous[k] for k in keys},
+                sliced,
+                part,
+                resolver.model_version,
+                at,
+            )
+        done += len(keys)
         if progress:
             progress(done, total)
-    return ResolveReport(records=total, profiles_touched=touched, changes=changes)
+    return ResolveReport(
+        records=total,
+        profiles_touched=len(set(assignment.membership.values())),
+        changes=len(assignment.changes),
+    )

@@ -464,6 +464,50 @@ class StoreTx:
             for rid, (key, attrs, pid) in heads.items()
         }
 
+    def iter_resolvable(
+        self, with_attributes: bool = True, batch: int = 20_000
+    ) -> Iterator[tuple[int, ResolvableRecord, str | None]]:
+        """Every record as resolution sees it, streamed in id order."""
+        r, i = t.records.c, t.identifiers.c
+        last = 0
+        cols = [r.id, r.source, r.source_key, r.profile_id]
+        if with_attributes:
+            cols.append(r.attributes)
+        while True:
+            heads = self.conn.execute(
+                select(*cols).where(r.id > last).order_by(r.id).limit(batch)
+            ).all()
+            if not heads:
+                return
+            lo, hi = heads[0][0], heads[-1][0]
+            idents: dict[int, list[Identifier]] = {}
+            for rid, typ, val in self.conn.execute(
+                select(i.record_id, i.type, i.value).where(
+                    i.record_id >= lo, i.record_id <= hi, i.linkable.is_(True)
+                )
+            ):
+                idents.setdefault(rid, []).append(Identifier(typ, val))
+            for row in heads:
+                rid = row[0]
+                attrs = row[4] if with_attributes else {}
+                record = ResolvableRecord(
+                    RecordKey(row[1], row[2]), tuple(sorted(idents.get(rid, ()))), attrs
+                )
+                yield rid, record, row[3]
+            last = hi
+
+    def all_constraints(self) -> Constraints:
+        """Every active steward constraint."""
+        c = t.constraints.c
+        must: set[tuple[RecordKey, RecordKey]] = set()
+        cannot: set[tuple[RecordKey, RecordKey]] = set()
+        for kind, sa, ka, sb, kb in self.conn.execute(
+            select(c.kind, c.source_a, c.key_a, c.source_b, c.key_b).where(c.revoked_at.is_(None))
+        ):
+            pair = Constraints.pair(RecordKey(sa, ka), RecordKey(sb, kb))
+            (must if kind == "must_link" else cannot).add(pair)
+        return Constraints(frozenset(must), frozenset(cannot))
+
     def all_record_ids(self) -> list[int]:
         return [
             rid for (rid,) in self.conn.execute(select(t.records.c.id).order_by(t.records.c.id))
@@ -1130,9 +1174,10 @@ class StoreTx:
 
     def inbox_has_pending(self) -> bool:
         c = t.inbox.c
-        return self.conn.execute(
-            select(c.id).where(c.status == "pending").limit(1)
-        ).first() is not None
+        return (
+            self.conn.execute(select(c.id).where(c.status == "pending").limit(1)).first()
+            is not None
+        )
 
     def inbox_fail_messages(self, failed: Sequence[tuple[str, str, str]], at: datetime) -> None:
         """Mark logged messages `(source, message_id, reason)` failed."""

@@ -83,6 +83,7 @@ class DeterministicResolver:
     """
 
     model_version = "deterministic-1"
+    needs_attributes = False
 
     def __init__(self, policies: Mapping[str, IdentifierPolicy]) -> None:
         self.policies = dict(policies)
