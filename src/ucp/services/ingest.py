@@ -12,6 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -23,6 +24,8 @@ from ucp.domain.mapping import MappingProblem, RowMapping
 from ucp.domain.model import MappedEvent, MappedRow
 from ucp.domain.search import record_terms
 from ucp.domain.standardize import Context, standardize, standardize_record
+from ucp.services import suppression
+from ucp.services.consent import IngestConsent
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.services.resolution import build_resolver, resolve_touched
 from ucp.store.store import Store, now
@@ -41,6 +44,8 @@ class IngestReport:
     unchanged: int = 0
     rejected: int = 0
     skipped: int = 0
+    suppressed: int = 0
+    consent_entries: int = 0
     events_inserted: int = 0
     events_known: int = 0
     profiles_touched: int = 0
@@ -82,12 +87,25 @@ def _json_safe(row: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
     return orjson.loads(data), hashlib.sha256(data).hexdigest()
 
 
-class SourceIngestor:
-    """Turns rows of one source into stored records and events; shared by files and collector."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One row after the pure steps: a record or event payload, a skip, or a problem."""
 
-    def __init__(self, store: Store, config: UCPConfig, source: str, resolve: bool = True) -> None:
-        self.store = store
-        self.config = config
+    row: int
+    kind: str  # record | event | skip | error
+    key: str | None = None
+    payload: Any = None
+    field: str | None = None
+    reason: str | None = None
+
+
+class RowPreparer:
+    """The pure half of ingest: map, standardize and hash rows of one source (no store).
+
+    Kept apart so chunks can be prepared in worker processes while the store writes.
+    """
+
+    def __init__(self, config: UCPConfig, source: str) -> None:
         self.name = source
         self.source: SourceConfig = config.source(source)
         self.mapping = RowMapping(
@@ -97,13 +115,39 @@ class SourceIngestor:
             country=self.source.default_country, date_order=self.source.date_order
         )
         self.identifiers = IdentifierStandardizer(config)
-        self.resolver = build_resolver(config)
-        self.resolve = resolve
-        self._seen_keys: dict[int, int] = {}
-        with store.write() as tx:
-            tx.ensure_source(source, self.source.kind, self.source.trust_rank)
 
-    # -- pure steps ------------------------------------------------------------------------
+    def prepare(self, chunk: Iterable[Row]) -> list[Prepared]:
+        out: list[Prepared] = []
+        for n, row in chunk:
+            if isinstance(row, RowError):
+                out.append(Prepared(n, "error", None, None, row.field, row.reason))
+                continue
+            kind = self._classify(row)
+            if kind == "skip":
+                out.append(Prepared(n, "skip"))
+                continue
+            key: str | None = None
+            try:
+                raw, digest = _json_safe(row)
+                if kind == "record":
+                    mapped = self.mapping.map_record(row)
+                    key = mapped.key.source_key
+                    out.append(Prepared(n, kind, key, self._record_payload(mapped, raw, digest)))
+                else:
+                    ev = self._map_event(row)
+                    key = ev.event_key
+                    out.append(Prepared(n, kind, key, self._event_payload(ev)))
+            except MappingProblem as exc:
+                key = key or self._key_or_none(row)
+                out.append(Prepared(n, "error", key, None, exc.field, exc.reason))
+        return out
+
+    def _key_or_none(self, row: dict[str, Any]) -> str | None:
+        try:
+            return self.mapping.key_of(row)
+        except MappingProblem:
+            return None
+
     def _record_payload(
         self, mapped: MappedRow, raw: dict[str, Any], digest: str
     ) -> dict[str, Any]:
@@ -188,53 +232,68 @@ class SourceIngestor:
         )
         return mapped
 
+
+class SourceIngestor:
+    """Turns rows of one source into stored records and events; shared by files and collector."""
+
+    def __init__(
+        self,
+        store: Store,
+        config: UCPConfig,
+        source: str,
+        resolve: bool = True,
+        secret: bytes | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.name = source
+        # privacy (issue 8): the suppression list needs the keyed-hash secret; consent hook
+        self.secret = secret
+        self.consent = IngestConsent(config, source)
+        self.preparer = RowPreparer(config, source)
+        self.source = self.preparer.source
+        self.resolver = build_resolver(config)
+        self.resolve = resolve
+        self._seen_keys: dict[int, int] = {}
+        with store.write() as tx:
+            tx.ensure_source(source, self.source.kind, self.source.trust_rank)
+
     # -- one chunk = one transaction -------------------------------------------------------
     def ingest_chunk(
         self, chunk: Iterable[Row], report: IngestReport, rejects: RejectWriter
     ) -> None:
+        self.apply_prepared(self.preparer.prepare(chunk), report, rejects)
+
+    def apply_prepared(
+        self, prepared: Iterable[Prepared], report: IngestReport, rejects: RejectWriter
+    ) -> None:
+        """Check keys, report problems and store one prepared chunk in one transaction."""
         records: dict[str, tuple[int, dict[str, Any]]] = {}
         events: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {}
-        for n, row in chunk:
+        for item in prepared:
             report.rows += 1
-            if isinstance(row, RowError):
-                self._reject(report, rejects, n, None, row.field, row.reason)
-                continue
-            kind = self._classify(row)
-            if kind == "skip":
+            if item.kind == "error":
+                self._reject(report, rejects, item.row, item.key, item.field, item.reason or "")
+            elif item.kind == "skip":
                 report.skipped += 1
-                continue
-            key: str | None = None
-            try:
-                raw, digest = _json_safe(row)
-                if kind == "record":
-                    mapped = self.mapping.map_record(row)
-                    key = mapped.key.source_key
-                    first = self._first_row_of(key, n)
-                    if first != n:
-                        self._reject(
-                            report,
-                            rejects,
-                            n,
-                            key,
-                            self.source.source_key,
-                            f"duplicate source key (first at row {first})",
-                        )
-                        continue
-                    records[key] = (n, self._record_payload(mapped, raw, digest))
-                else:
-                    ev = self._map_event(row)
-                    key = ev.event_key
-                    events[key] = self._event_payload(ev)
-            except MappingProblem as exc:
-                key = key or self._key_or_none(row)
-                self._reject(report, rejects, n, key, exc.field, exc.reason)
+            elif item.kind == "record":
+                assert item.key is not None
+                first = self._first_row_of(item.key, item.row)
+                if first != item.row:
+                    self._reject(
+                        report,
+                        rejects,
+                        item.row,
+                        item.key,
+                        self.source.source_key,
+                        f"duplicate source key (first at row {first})",
+                    )
+                    continue
+                records[item.key] = (item.row, item.payload)
+            else:
+                assert item.key is not None
+                events[item.key] = item.payload
         self._store(records, events, report)
-
-    def _key_or_none(self, row: dict[str, Any]) -> str | None:
-        try:
-            return self.mapping.key_of(row)
-        except MappingProblem:
-            return None
 
     def _first_row_of(self, key: str, n: int) -> int:
         h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
@@ -262,7 +321,10 @@ class SourceIngestor:
     ) -> None:
         at = now()
         with self.store.write() as tx:
+            report.suppressed += suppression.drop_suppressed(tx, self.secret, records, events)
             touched: list[int] = []
+            stored: list[dict[str, Any]] = []
+            fresh: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
             if records:
                 existing = tx.existing_records(self.name, list(records))
                 new_rows, versions = [], []
@@ -290,20 +352,20 @@ class SourceIngestor:
                 report.inserted += len(new_rows)
                 report.updated += len(versions)
                 touched = [rid for rid, _ in idents]
+                stored = new_rows + versions
             if events:
                 known_events = tx.existing_event_keys(self.name, list(events))
                 fresh = [events[k] for k in events if k not in known_events]
                 report.events_known += len(events) - len(fresh)
                 tx.insert_events([r for r, _ in fresh], [i for _, i in fresh])
                 report.events_inserted += len(fresh)
+            report.consent_entries += self.consent.record(tx, stored, fresh, at)
             if touched and self.resolve:
                 result = resolve_touched(tx, self.resolver, touched, at)
                 report.profiles_touched += result.profiles_touched
 
 
 def _parse_iso(value: str) -> Any:
-    from datetime import datetime
-
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
@@ -317,6 +379,7 @@ def ingest_file(
     chunk_size: int = 1000,
     progress: Callable[[int, int], None] | None = None,
     resolve: bool = True,
+    secret: bytes | None = None,
 ) -> IngestReport:
     """Ingest one file for one source; see the module docstring for the guarantees.
 
@@ -325,7 +388,7 @@ def ingest_file(
     """
     started = time.perf_counter()
     reader = FileReader(path, fmt or config.source(source).format, chunk_size)
-    ingestor = SourceIngestor(store, config, source, resolve=resolve)
+    ingestor = SourceIngestor(store, config, source, resolve=resolve, secret=secret)
     report = IngestReport(source=source)
     rejects = RejectWriter(rejects_path)
     try:
