@@ -11,8 +11,8 @@ from ucp.domain.attributes import CANONICAL_ATTRIBUTES
 from ucp.domain.search import parse_query
 from ucp.domain.survivorship import DEFAULT_RULES, Candidate, golden_record
 from ucp.errors import InputError, NotFound
-from ucp.services.identifiers import IdentifierStandardizer
 from ucp.services import audit
+from ucp.services.identifiers import IdentifierStandardizer
 from ucp.store.store import Store, StoreTx, now
 
 EVENT_LIMIT = 50
@@ -103,10 +103,15 @@ def get_profile(
     with store.read() as tx:
         ranks = tx.source_ranks()
         pid, redirected, row, records = _locate(tx, profile_id, as_of)
-        record_ids = [r["id"] for r in records]
-        idents = tx.record_identifiers(record_ids) if as_of is None else []
-        events = tx.profile_events(record_ids, EVENT_LIMIT, received_before=as_of)
-        pins = tx.pins([pid, *tx.aliases_of(pid)], at=as_of)
+        if as_of is None:
+            idents = tx.profile_identifiers(pid)
+            events = tx.current_profile_events(pid, EVENT_LIMIT)
+            pins = tx.profile_pins(pid)
+        else:
+            record_ids = [r["id"] for r in records]
+            idents = []
+            events = tx.profile_events(record_ids, EVENT_LIMIT, received_before=as_of)
+            pins = tx.pins([pid, *tx.aliases_of(pid)], at=as_of)
     by_record: dict[int, list[dict[str, Any]]] = {}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for ident in idents:
@@ -171,13 +176,11 @@ def _locate(
             first = min(r["first_seen"] for r in records)
             last = max(r["last_seen"] for r in records)
             return profile_id, False, {"created_at": first, "updated_at": last}, records
-    resolved = tx.resolve_profile_id(profile_id)
-    if resolved is None:
+    located = tx.locate_profile(profile_id)
+    if located is None:
         raise NotFound(f"no profile {profile_id!r}")
-    pid, redirected = resolved
-    row = tx.profile_row(pid)
-    if row is None:
-        raise NotFound(f"no profile {profile_id!r}")
+    row, redirected = located
+    pid = row["id"]
     if as_of is None:
         return pid, redirected, row, tx.profile_records(pid)
     records = tx.records_as_of(pid, as_of)

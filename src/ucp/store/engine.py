@@ -9,7 +9,6 @@ from sqlalchemy import Table, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import NullPool
 
 from ucp.errors import ConfigError
 
@@ -58,9 +57,10 @@ def make_engine(url: str) -> Engine:
         "json_deserializer": orjson.loads,
     }
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url, poolclass=NullPool if ":memory:" not in url else None, **json_options
-        )
+        # pooled: a new SQLite connection costs a file open and four pragmas
+        pooling = {} if url in ("sqlite://", "sqlite:///:memory:") else {
+            "pool_size": 8, "max_overflow": 16}
+        engine = create_engine(url, **pooling, **json_options)
         event.listen(engine, "connect", _sqlite_pragmas)
         # let SQLAlchemy, not pysqlite, decide when transactions begin (so BEGIN is explicit)
         event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))

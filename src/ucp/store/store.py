@@ -19,6 +19,7 @@ from ucp.domain.resolution import Assignment, Cluster
 from ucp.domain.resolution.resolver import Constraints
 from ucp.errors import StoreError
 from ucp.store import migrations
+from ucp.store import statements as sql
 from ucp.store import tables as t
 from ucp.store.engine import insert_ignore, make_engine
 
@@ -127,8 +128,7 @@ class StoreTx:
         )
 
     def source_ranks(self) -> dict[str, int]:
-        rows = self.conn.execute(select(t.sources.c.name, t.sources.c.trust_rank))
-        return {name: rank for name, rank in rows}
+        return {name: rank for name, rank in self.conn.execute(sql.source_ranks())}
 
     # -- records ---------------------------------------------------------------------------
     def existing_records(self, source: str, keys: Sequence[str]) -> dict[str, StoredRecord]:
@@ -647,31 +647,40 @@ class StoreTx:
 
     def resolve_profile_id(self, profile_id: str) -> tuple[str, bool] | None:
         """The live profile for an id or alias: `(id, redirected)`, or None if unknown."""
-        found = self.conn.execute(
-            select(t.profiles.c.id).where(t.profiles.c.id == profile_id)
-        ).scalar_one_or_none()
-        if found:
-            return found, False
-        survivor = self.conn.execute(
-            select(t.profile_aliases.c.profile_id).where(t.profile_aliases.c.alias == profile_id)
-        ).scalar_one_or_none()
-        return (survivor, True) if survivor else None
+        located = self.locate_profile(profile_id)
+        return (located[0]["id"], located[1]) if located else None
+
+    def locate_profile(self, profile_id: str) -> tuple[dict[str, Any], bool] | None:
+        """The live profile row for an id or alias, and whether it was redirected."""
+        row = self.conn.execute(sql.profile_by_id(), {"pid": profile_id}).mappings().first()
+        if row:
+            return dict(row), False
+        survivor = self.conn.execute(sql.alias_target(), {"pid": profile_id}).scalar_one_or_none()
+        if survivor is None:
+            return None
+        row = self.conn.execute(sql.profile_by_id(), {"pid": survivor}).mappings().first()
+        return (dict(row), True) if row else None
 
     def profile_row(self, profile_id: str) -> dict[str, Any] | None:
-        row = (
-            self.conn.execute(select(t.profiles).where(t.profiles.c.id == profile_id))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(sql.profile_by_id(), {"pid": profile_id}).mappings().first()
         return dict(row) if row else None
 
     def profile_records(self, profile_id: str) -> list[dict[str, Any]]:
-        r = t.records.c
-        rows = self.conn.execute(
-            select(r.id, r.source, r.source_key, r.version, r.attributes, r.first_seen, r.last_seen)
-            .where(r.profile_id == profile_id)
-            .order_by(r.source, r.source_key)
-        ).mappings()
+        rows = self.conn.execute(sql.profile_records(), {"pid": profile_id}).mappings()
+        return [dict(row) for row in rows]
+
+    def profile_identifiers(self, profile_id: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(sql.profile_identifiers(), {"pid": profile_id}).mappings()
+        return [dict(row) for row in rows]
+
+    def current_profile_events(self, profile_id: str, limit: int) -> list[dict[str, Any]]:
+        """Events carrying an identifier of the profile's records, newest first."""
+        params = {"pid": profile_id, "limit": limit}
+        return [dict(row) for row in self.conn.execute(sql.profile_events(), params).mappings()]
+
+    def profile_pins(self, profile_id: str) -> list[dict[str, Any]]:
+        """Active pins on the profile or on ids merged into it, newest first."""
+        rows = self.conn.execute(sql.profile_pins(), {"pid": profile_id}).mappings()
         return [dict(row) for row in rows]
 
     def records_as_of(self, profile_id: str, at: datetime) -> list[dict[str, Any]]:
@@ -764,14 +773,7 @@ class StoreTx:
         return out
 
     def profiles_by_identifier(self, id_type: str, value: str) -> list[str]:
-        i, r = t.identifiers.c, t.records.c
-        rows = self.conn.execute(
-            select(r.profile_id)
-            .join(t.identifiers, i.record_id == r.id)
-            .where(i.type == id_type, i.value == value, r.profile_id.is_not(None))
-            .distinct()
-            .order_by(r.profile_id)
-        )
+        rows = self.conn.execute(sql.profiles_by_identifier(), {"type": id_type, "value": value})
         return [pid for (pid,) in rows]
 
     def list_profiles(self, after: str | None, limit: int) -> list[dict[str, Any]]:
@@ -888,11 +890,7 @@ class StoreTx:
         self.conn.execute(insert(t.api_keys), row)
 
     def api_key_by_hash(self, key_hash: str) -> dict[str, Any] | None:
-        row = (
-            self.conn.execute(select(t.api_keys).where(t.api_keys.c.key_hash == key_hash))
-            .mappings()
-            .first()
-        )
+        row = self.conn.execute(sql.api_key_by_hash(), {"h": key_hash}).mappings().first()
         return dict(row) if row else None
 
     def list_api_keys(self) -> list[dict[str, Any]]:

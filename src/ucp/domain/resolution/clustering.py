@@ -1,0 +1,244 @@
+"""Constrained, deterministic clustering: strongest links first, never across a conflict.
+
+Plain connected components chains A~B~C into one person even when A and C are clearly two
+people. Here edges are taken strongest first (steward must-links, then identifier links, then
+probabilistic links by weight; ties by row = record-key order, never arrival order), and two
+groups join only when
+
+- no cannot-link (steward decision) joins a member of one to a member of the other,
+- they hold no two different records of a source marked unique-per-person,
+- identifier `max_per_profile` limits still hold,
+- no cross pair is a hard conflict (evidence below `conflict_weight`, or a hard-conflict
+  comparison at its "else" level), and
+- for probabilistic links, the mean match probability over all cross pairs reaches
+  `min_cross_probability` (average-linkage support: one strong edge is not enough).
+
+Inside every connected component of candidate links up to `component_pairs_limit` records,
+all pairs are scored, so these checks see every cross pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from ucp.domain.resolution.blocking import pairs_in_groups
+from ucp.domain.resolution.fs_model import Model, prob_to_weight
+from ucp.domain.resolution.scoring import ScoredPairs, score_pairs
+from ucp.domain.resolution.settings import ResolutionSettings
+from ucp.domain.resolution.table import RecordTable
+
+Ints = npt.NDArray[np.int64]
+#: edge ranks: steward must-link, shared identifier, probabilistic
+MANUAL, IDENTIFIER, PROBABILISTIC = 2, 1, 0
+KIND_NAMES = {MANUAL: "manual", IDENTIFIER: "identifier", PROBABILISTIC: "probabilistic"}
+_CROSS_CHECK_LIMIT = 40_000
+
+
+def connected_components(n: int, a: Ints, b: Ints) -> Ints:
+    """Component label per row (the smallest row of its component), vectorized."""
+    labels = np.arange(n, dtype=np.int64)
+    if not len(a):
+        return labels
+    while True:
+        la, lb = labels[a], labels[b]
+        low = np.minimum(la, lb)
+        new = labels.copy()
+        np.minimum.at(new, la, low)
+        np.minimum.at(new, lb, low)
+        while True:
+            jumped = new[new]
+            if np.array_equal(jumped, new):
+                break
+            new = jumped
+        if np.array_equal(new, labels):
+            return labels
+        labels = new
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """Rows that must / must not be one person, and per-row unique-source codes (-1: none)."""
+
+    must_link: tuple[tuple[int, int], ...] = ()
+    cannot_link: tuple[tuple[int, int], ...] = ()
+    unique_source: Sequence[int] = ()
+    limits: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ClusterOutcome:
+    """Cluster label per row, the accepted links (edge indexes) and refused strong edges."""
+
+    labels: Ints
+    links: list[int]
+    refused: dict[int, str]
+
+
+class _Groups:
+    """Union–find over rows with per-group members, unique sources, cannot-links, id values."""
+
+    def __init__(self, table: RecordTable, constraints: Constraints) -> None:
+        self.parent: dict[int, int] = {}
+        self.members: dict[int, list[int]] = {}
+        self.sources: dict[int, set[int]] = {}
+        self.cannot: dict[int, set[int]] = {}
+        self.values: dict[int, dict[str, set[str]]] = {}
+        self.table = table
+        self.constraints = constraints
+        for x, y in constraints.cannot_link:
+            self._touch(x)
+            self._touch(y)
+            self.cannot[x].add(y)
+            self.cannot[y].add(x)
+
+    def _touch(self, row: int) -> None:
+        if row in self.parent:
+            return
+        self.parent[row] = row
+        self.members[row] = [row]
+        code = self.constraints.unique_source[row] if len(self.constraints.unique_source) else -1
+        self.sources[row] = {int(code)} if code >= 0 else set()
+        self.cannot.setdefault(row, set())
+        limited: dict[str, set[str]] = {}
+        for id_type, value in self.table.identifiers[row]:
+            if id_type in self.constraints.limits:
+                limited.setdefault(id_type, set()).add(value)
+        self.values[row] = limited
+
+    def find(self, row: int) -> int:
+        self._touch(row)
+        root = row
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[row] != root:
+            self.parent[row], row = root, self.parent[row]
+        return root
+
+    def blocked_by_rules(self, ra: int, rb: int, manual: bool) -> str | None:
+        if self.cannot[ra] & set(self.members[rb]):
+            return "cannot_link"
+        if manual:
+            return None
+        if self.sources[ra] & self.sources[rb]:
+            return "unique_source"
+        va, vb = self.values[ra], self.values[rb]
+        for id_type, limit in self.constraints.limits.items():
+            if len(va.get(id_type, set()) | vb.get(id_type, set())) > limit:
+                return f"max_per_profile:{id_type}"
+        return None
+
+    def union(self, ra: int, rb: int) -> None:
+        keep, gone = (ra, rb) if ra < rb else (rb, ra)
+        self.parent[gone] = keep
+        self.members[keep].extend(self.members.pop(gone))
+        self.sources[keep] |= self.sources.pop(gone)
+        self.cannot[keep] |= self.cannot.pop(gone)
+        for id_type, vals in self.values.pop(gone).items():
+            self.values[keep].setdefault(id_type, set()).update(vals)
+
+
+def _intra_pairs(
+    model: Model, table: RecordTable, labels: Ints, limit: int
+) -> ScoredPairs | None:
+    """Score every pair inside each multi-record component of up to `limit` records."""
+    sizes = np.bincount(labels, minlength=len(labels))
+    codes = np.where(sizes[labels] >= 3, labels, -1)
+    ia, ib, _, _ = pairs_in_groups(codes, limit)
+    if not len(ia):
+        return None
+    return score_pairs(model, table, ia, ib)
+
+
+def cluster_rows(
+    model: Model,
+    settings: ResolutionSettings,
+    table: RecordTable,
+    scored: ScoredPairs,
+    kinds: npt.NDArray[np.int8],
+    constraints: Constraints,
+) -> ClusterOutcome:
+    """Partition the table's rows; `scored` are the candidate pairs, `kinds` their edge rank.
+
+    Linkable edges are probabilistic pairs at or above `auto`, identifier pairs and must-links.
+    """
+    n = len(table)
+    auto_w = prob_to_weight(settings.auto)
+    linkable = np.flatnonzero((scored.weight >= auto_w) | (kinds > PROBABILISTIC))
+    labels = connected_components(n, scored.ia[linkable], scored.ib[linkable])
+    prior = model.prior_weight
+    index = {p.name: j for j, p in enumerate(model.params)}
+    hard_sets = [[index[name] for name in names] for names in settings.hard_conflicts
+                 if all(name in index for name in names)]
+
+    def evidence_of(batch: ScoredPairs) -> npt.NDArray[np.float64]:
+        ev = batch.weight - prior
+        for combo in hard_sets:
+            hit = np.ones(len(ev), dtype=bool)
+            for j in combo:
+                hit &= batch.levels[:, j] == len(model.params[j].levels)
+            ev = np.where(hit, -np.inf, ev)
+        return np.asarray(ev, dtype=np.float64)
+
+    # the evidence of every known pair inside a component, by pair code
+    known: dict[int, float] = {}
+    inside = linkable[labels[scored.ia[linkable]] == labels[scored.ib[linkable]]]
+    cand_ev = evidence_of(scored)
+    same = labels[scored.ia] == labels[scored.ib]
+    for code, ev in zip((scored.ia[same] * n + scored.ib[same]).tolist(),
+                        cand_ev[same].tolist(), strict=True):
+        known[code] = ev
+    intra = _intra_pairs(model, table, labels, settings.component_pairs_limit)
+    if intra is not None:
+        for code, ev in zip((intra.ia * n + intra.ib).tolist(), evidence_of(intra).tolist(),
+                            strict=True):
+            known[code] = ev
+
+    groups = _Groups(table, constraints)
+    order = inside[np.lexsort((scored.ib[inside], scored.ia[inside], -scored.weight[inside],
+                               -kinds[inside]))]
+    min_p = settings.min_cross_probability
+    conflict = settings.conflict_weight
+    links: list[int] = []
+    refused: dict[int, str] = {}
+    for e in order.tolist():
+        ra, rb = groups.find(int(scored.ia[e])), groups.find(int(scored.ib[e]))
+        if ra == rb:
+            continue
+        kind = int(kinds[e])
+        reason = groups.blocked_by_rules(ra, rb, kind == MANUAL)
+        if reason is None and kind != MANUAL:
+            reason = _cross_check(groups.members[ra], groups.members[rb], known, n, prior,
+                                  conflict, min_p if kind == PROBABILISTIC else 0.0)
+        if reason is not None:
+            refused[e] = reason
+            continue
+        groups.union(ra, rb)
+        links.append(e)
+    final = np.arange(n, dtype=np.int64)
+    for root, members in groups.members.items():
+        final[members] = root
+    return ClusterOutcome(final, links, refused)
+
+
+def _cross_check(ga: list[int], gb: list[int], known: dict[int, float], n: int, prior: float,
+                 conflict: float, min_p: float) -> str | None:
+    if len(ga) * len(gb) > _CROSS_CHECK_LIMIT:
+        return None
+    total, count = 0.0, 0
+    for x in ga:
+        for y in gb:
+            ev = known.get(x * n + y if x < y else y * n + x)
+            if ev is None:
+                continue
+            if ev < conflict:
+                return "conflict"
+            w = ev + prior
+            total += 1.0 / (1.0 + 2.0 ** (-w)) if w > -60 else 0.0
+            count += 1
+    if count and min_p > 0 and total / count < min_p:
+        return "weak_support"
+    return None

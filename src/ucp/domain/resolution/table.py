@@ -1,0 +1,235 @@
+"""The columnar form of records that blocking, scoring and clustering work on.
+
+Rows are in record-key order (never arrival order), each feature is one numpy array of strings
+("" = null) built once, so every later step is vectorized and sequence neutral.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from ucp.domain.model import RecordKey, ResolvableRecord
+from ucp.domain.standardize.address import street_key
+from ucp.domain.standardize.simple import fold_key, fold_words
+
+Strings = npt.NDArray[np.object_]
+Ints = npt.NDArray[np.int64]
+
+#: features read from attributes (before the derived ones)
+BASE_FEATURES: tuple[str, ...] = (
+    "given", "given_canon", "given_meta", "given_nysiis", "family", "family_meta",
+    "family_nysiis", "dob", "email", "phone", "house_number", "street", "address_line2",
+    "postcode", "locality", "region", "gender",
+)
+#: features computed from the base ones
+DERIVED_FEATURES: tuple[str, ...] = (
+    "given_initial", "family_initial", "name_pair", "birth_year", "birth_month", "email_local",
+    "phone_last7", "address", "dob_swap",
+)
+_SPACE = re.compile(r"\s+")
+NO_DATE = np.iinfo(np.int64).min
+
+
+def _get(attr: Any, name: str) -> Any:
+    if isinstance(attr, Mapping):
+        return attr.get(name)
+    return getattr(attr, name, None)
+
+
+def _parts(attr: Any) -> Mapping[str, str]:
+    parts = _get(attr, "parts")
+    return parts if isinstance(parts, Mapping) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def attribute_features(name: str, attr: Any) -> dict[str, str]:
+    """The table features one standardized attribute contributes (empty when unusable).
+
+    `attr` is a stored attribute (`{"raw","value","match","parts","flags"}`) or a
+    `Standardized`. Other attributes become `x:<name>` features (their folded match form).
+    """
+    if attr is None:
+        return {}
+    match = _text(_get(attr, "match"))
+    parts = _parts(attr)
+    if name == "given_name" and match:
+        return {"given": match, "given_canon": parts.get("canonical", match),
+                "given_meta": parts.get("metaphone", ""), "given_nysiis": parts.get("nysiis", "")}
+    if name == "family_name" and match:
+        return {"family": match, "family_meta": parts.get("metaphone", ""),
+                "family_nysiis": parts.get("nysiis", "")}
+    if name == "full_name" and match:
+        out = {"given": parts.get("given_key", ""), "given_canon": parts.get("canonical", ""),
+               "given_meta": parts.get("given_metaphone", ""),
+               "given_nysiis": parts.get("given_nysiis", ""),
+               "family": parts.get("family_key", ""),
+               "family_meta": parts.get("family_metaphone", ""),
+               "family_nysiis": parts.get("family_nysiis", "")}
+        if out["given"] and not out["given_canon"]:
+            out["given_canon"] = out["given"]
+        return {k: v for k, v in out.items() if v}
+    if name == "birth_date":
+        return {"dob": match[:10]} if match else {}
+    if name == "email":
+        return {"email": match} if match else {}
+    if name == "phone":
+        return {"phone": match} if match else {}
+    if name == "house_number":
+        return {"house_number": _SPACE.sub("", match.lower())} if match else {}
+    if name == "street":
+        street = parts.get("street") or match
+        out = {"street": street_key(street, None)} if street else {}
+        if parts.get("house_number"):
+            out["house_number"] = _SPACE.sub("", parts["house_number"].lower())
+        return out
+    if name == "address":
+        found = {"house_number": _SPACE.sub("", parts.get("house_number", "").lower()),
+                 "street": street_key(parts["street"], None) if parts.get("street") else "",
+                 "postcode": fold_key(parts.get("postcode", "")),
+                 "locality": fold_words(parts.get("locality", "")),
+                 "region": fold_words(parts.get("region", ""))}
+        return {k: v for k, v in found.items() if v}
+    if name in ("locality", "region"):
+        return {name: fold_words(match)} if match else {}
+    if name == "postcode":
+        return {"postcode": fold_key(match)} if match else {}
+    if name == "gender":
+        value = _text(_get(attr, "value"))
+        return {"gender": value} if value else {}
+    if name in ("address_2", "address_line2"):
+        return {"address_line2": fold_words(match)} if match else {}
+    if name in ("middle_name", "title", "country", "created_at", "updated_at"):
+        return {}
+    text = match or _text(_get(attr, "value"))
+    return {f"x:{name}": fold_words(text)} if text else {}
+
+
+#: attributes whose features win over the same features derived from a composite attribute
+_COMPOSITES = ("full_name", "address")
+
+
+def record_features(attributes: Mapping[str, Any]) -> dict[str, str]:
+    """All base features of one record: composites first, specific attributes override them."""
+    out: dict[str, str] = {}
+    for name in _COMPOSITES:
+        if name in attributes:
+            out.update(attribute_features(name, attributes[name]))
+    for name, attr in attributes.items():
+        if name not in _COMPOSITES:
+            out.update(attribute_features(name, attr))
+    return out
+
+
+def _strings(values: Sequence[str]) -> Strings:
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = list(values)
+    return arr
+
+
+@dataclass(slots=True)
+class RecordTable:
+    """Records as columns: `keys[i]` is row i (sorted), `features[name][i]` its value or ""."""
+
+    keys: list[RecordKey]
+    features: dict[str, Strings]
+    dob_days: Ints
+    identifiers: list[tuple[tuple[str, str], ...]]
+    _flags: dict[tuple[str, str], npt.NDArray[np.bool_]] = field(default_factory=dict)
+    _codes: dict[str, tuple[Ints, Strings]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def flag(self, name: str, test: str) -> npt.NDArray[np.bool_]:
+        """Per-row booleans of a feature: `initial` (one letter) or containing `test`."""
+        found = self._flags.get((name, test))
+        if found is None:
+            col = self.column(name)
+            if test == "initial":
+                found = np.fromiter((len(x) == 1 for x in col), dtype=bool, count=len(col))
+            else:
+                found = np.fromiter((test in x for x in col), dtype=bool, count=len(col))
+            self._flags[(name, test)] = found
+        return found
+
+    def codes(self, name: str) -> tuple[Ints, Strings]:
+        """A feature as integer codes into its distinct values (computed once)."""
+        found = self._codes.get(name)
+        if found is None:
+            index: dict[str, int] = {}
+            col = self.column(name)
+            codes = np.fromiter((index.setdefault(x, len(index)) for x in col), dtype=np.int64,
+                                count=len(col))
+            found = (codes, _strings(list(index)))
+            self._codes[name] = found
+        return found
+
+    def column(self, name: str) -> Strings:
+        """A feature column; an unknown feature is all null."""
+        found = self.features.get(name)
+        if found is None:
+            found = _strings([""] * len(self.keys))
+            self.features[name] = found
+        return found
+
+    @classmethod
+    def from_records(cls, records: Sequence[ResolvableRecord]) -> RecordTable:
+        """Build the table from records (any order: rows are sorted by key)."""
+        ordered = sorted(records, key=lambda r: r.key)
+        for prev, nxt in zip(ordered, ordered[1:], strict=False):
+            if prev.key == nxt.key:
+                raise ValueError(f"duplicate record key {nxt.key}")
+        rows = []
+        for r in ordered:
+            feats = record_features(r.attributes)
+            for ident in r.identifiers:
+                if ident.type in ("email", "phone") and ident.type not in feats:
+                    feats[ident.type] = ident.value
+            rows.append(feats)
+        names = sorted({n for row in rows for n in row} | set(BASE_FEATURES))
+        base = {n: [row.get(n, "") for row in rows] for n in names}
+        idents = [tuple(sorted((i.type, i.value) for i in set(r.identifiers))) for r in ordered]
+        return cls.build([r.key for r in ordered], base, idents)
+
+    @classmethod
+    def build(
+        cls,
+        keys: list[RecordKey],
+        base: Mapping[str, Sequence[str]],
+        identifiers: list[tuple[tuple[str, str], ...]] | None = None,
+    ) -> RecordTable:
+        """Build from base feature columns already in key order; adds the derived features."""
+        n = len(keys)
+        cols: dict[str, list[str]] = {k: list(v) for k, v in base.items()}
+        for name in BASE_FEATURES:
+            cols.setdefault(name, [""] * n)
+        given, family, dob = cols["given"], cols["family"], cols["dob"]
+        cols["given_initial"] = [g[:1] for g in given]
+        cols["family_initial"] = [f[:1] for f in family]
+        cols["name_pair"] = [
+            ("|".join(sorted((g, f))) if g and f else "")
+            for g, f in zip(given, family, strict=True)
+        ]
+        cols["birth_year"] = [d[:4] for d in dob]
+        cols["birth_month"] = [d[:7] for d in dob]
+        cols["email_local"] = [e.split("@", 1)[0] if "@" in e else "" for e in cols["email"]]
+        cols["phone_last7"] = [p[-7:] if len(p) >= 7 else "" for p in cols["phone"]]
+        cols["address"] = [
+            " ".join(x for x in parts if x)
+            for parts in zip(cols["house_number"], cols["street"], cols["address_line2"],
+                             strict=True)
+        ]
+        cols["dob_swap"] = [(f"{d[:4]}-{d[8:10]}-{d[5:7]}" if len(d) == 10 else "") for d in dob]
+        days = np.array([d if len(d) == 10 else "NaT" for d in dob], dtype="datetime64[D]")
+        dob_days = days.astype(np.int64)
+        features = {name: _strings(values) for name, values in cols.items()}
+        return cls(keys, features, dob_days, identifiers or [() for _ in keys])

@@ -1,0 +1,311 @@
+"""Dedupe one CSV/Parquet file: recognise columns, standardize, train, cluster, write clusters.
+
+For a user who only has a file: no store, no config. Columns are recognised by common names
+(first_name, surname, dob, email, city …), each distinct raw value is standardized once, the
+model is trained on the file itself (no labels), and `id,cluster_id` is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ucp.domain.model import RecordKey
+from ucp.domain.resolution.fs_model import Model
+from ucp.domain.resolution.probabilistic import ProbabilisticResolver, Resolution
+from ucp.domain.resolution.settings import ResolutionSettings
+from ucp.domain.resolution.table import RecordTable, attribute_features
+from ucp.domain.resolution.training import TrainingReport, train_table
+from ucp.domain.standardize import Context, DateOrder, standardize
+from ucp.domain.standardize.simple import fold_key, fold_words
+from ucp.errors import InputError
+
+#: canonical attribute -> recognised column names (after lower-casing, non-alnum -> "_")
+COLUMN_NAMES: dict[str, tuple[str, ...]] = {
+    "given_name": ("first_name", "given_name", "fname", "firstname", "forename", "first",
+                   "givenname", "christian_name"),
+    "family_name": ("surname", "last_name", "lname", "family_name", "lastname", "last",
+                    "familyname"),
+    "full_name": ("name", "full_name", "fullname", "customer_name"),
+    "birth_date": ("dob", "date_of_birth", "birth_date", "birthdate", "birthday", "dateofbirth"),
+    "email": ("email", "email_address", "e_mail", "mail", "emailaddress"),
+    "phone": ("phone", "phone_number", "telephone", "tel", "mobile", "phonenumber", "cell"),
+    "address": ("address", "full_address", "postal_address"),
+    "street": ("street", "address_1", "address1", "address_line_1", "addressline1",
+               "street_address", "street_name"),
+    "address_line2": ("address_2", "address2", "address_line_2", "addressline2"),
+    "house_number": ("street_number", "house_number", "house_no", "housenumber",
+                     "street_no", "building_number"),
+    "locality": ("city", "suburb", "locality", "town", "municipality"),
+    "postcode": ("postcode", "zip", "zipcode", "zip_code", "postal_code", "post_code"),
+    "region": ("state", "region", "county", "province"),
+    "gender": ("gender", "sex"),
+    "country": ("country", "country_code"),
+}
+_DOB_PARTS = {"year": ("year", "birth_year", "dob_year", "yob"),
+              "month": ("month", "birth_month", "dob_month"),
+              "day": ("day", "birth_day", "dob_day")}
+_EXACT_HINTS = re.compile(r"(soc_sec|ssn|social_security|national_id|nino|tax_id|passport)")
+_KINDS = {"given_name": "given_name", "family_name": "family_name", "full_name": "name",
+          "birth_date": "date", "email": "email", "phone": "phone", "address": "address",
+          "street": "address", "house_number": "text", "locality": "text",
+          "postcode": "postcode", "region": "text", "gender": "gender", "country": "country"}
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.strip().lower()).strip("_")
+
+
+@dataclass(slots=True)
+class ColumnMap:
+    """Which input column feeds which attribute; exact-match extra columns; ignored columns."""
+
+    attributes: dict[str, str] = field(default_factory=dict)
+    dob_parts: dict[str, str] = field(default_factory=dict)
+    exact: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def recognise_columns(columns: Sequence[str], id_col: str,
+                      overrides: Mapping[str, str] | None = None) -> ColumnMap:
+    """Map input columns to attributes by common names; `overrides` (attribute -> column) win."""
+    found = ColumnMap()
+    taken = {id_col}
+    for attribute, column in (overrides or {}).items():
+        if column not in columns:
+            raise InputError(f"--map {attribute}={column}: no such column", field=column)
+        if attribute in _KINDS or attribute == "address_line2":
+            found.attributes[attribute] = column
+        else:
+            found.exact.append(column)
+        taken.add(column)
+    by_norm = {_norm(c): c for c in columns if c not in taken}
+    for attribute, names in COLUMN_NAMES.items():
+        if attribute in found.attributes:
+            continue
+        for name in names:
+            if name in by_norm and by_norm[name] not in taken:
+                found.attributes[attribute] = by_norm[name]
+                taken.add(by_norm[name])
+                break
+    if "birth_date" not in found.attributes:
+        for part, names in _DOB_PARTS.items():
+            for name in names:
+                if name in by_norm and by_norm[name] not in taken:
+                    found.dob_parts[part] = by_norm[name]
+                    taken.add(by_norm[name])
+                    break
+        if set(found.dob_parts) != {"year", "month", "day"}:
+            found.dob_parts = {}
+    for column in columns:
+        if column not in taken and _EXACT_HINTS.search(_norm(column)):
+            found.exact.append(column)
+            taken.add(column)
+    found.ignored = [c for c in columns if c not in taken]
+    return found
+
+
+def read_table(path: Path) -> dict[str, list[str]]:
+    """All columns of a CSV or Parquet file as stripped strings ("" for missing)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        data = pq.read_table(path)  # type: ignore[no-untyped-call]
+        return {name.strip(): ["" if v is None else str(v).strip()
+                               for v in data.column(name).to_pylist()]
+                for name in data.column_names}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle, skipinitialspace=True)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise InputError(f"{path}: empty file") from None
+        rows = list(reader)
+    out: dict[str, list[str]] = {h: [] for h in header}
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise InputError(f"{path}: line {number} has {len(row)} fields, "
+                             f"expected {len(header)}", row=number)
+        for h, v in zip(header, row, strict=True):
+            out[h].append(v.strip())
+    return out
+
+
+def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnMap,
+                ctx: Context) -> RecordTable:
+    """Standardize each distinct value once per column and lay the features out in key order."""
+    ids = list(data[id_col])
+    if len(set(ids)) != len(ids):
+        raise InputError(f"column {id_col!r} has duplicate ids", field=id_col)
+    order = sorted(range(len(ids)), key=lambda i: ids[i])
+    base: dict[str, list[str]] = {}
+
+    def put(features_of: Callable[[str], dict[str, str]], values: Sequence[str],
+            override: bool) -> None:
+        cache: dict[str, dict[str, str]] = {}
+        for pos, i in enumerate(order):
+            raw = values[i]
+            if not raw:
+                continue
+            feats = cache.get(raw)
+            if feats is None:
+                feats = cache[raw] = features_of(raw)
+            for name, value in feats.items():
+                col = base.get(name)
+                if col is None:
+                    col = base[name] = [""] * len(order)
+                if override or not col[pos]:
+                    col[pos] = value
+
+    def standardized(attribute: str) -> Callable[[str], dict[str, str]]:
+        if attribute == "address_line2":
+            return lambda raw: attribute_features("address_line2", {"match": fold_words(raw)})
+        kind = _KINDS[attribute]
+        return lambda raw: attribute_features(attribute, standardize(kind, raw, ctx))
+
+    attrs = columns.attributes
+    for attribute in ("full_name", "address"):
+        if attribute in attrs:
+            put(standardized(attribute), data[attrs[attribute]], override=False)
+    for attribute, column in attrs.items():
+        if attribute not in ("full_name", "address", "country"):
+            put(standardized(attribute), data[column], override=True)
+    if columns.dob_parts:
+        y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
+        joined = [f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
+                  for a, b, c in zip(y, m, d, strict=True)]
+        put(standardized("birth_date"), joined, override=True)
+    for column in columns.exact:
+        feature = f"x:{column}"
+        put(lambda raw, feature=feature: {feature: fold_key(raw)},  # type: ignore[misc]
+            data[column], override=True)
+    keys = [RecordKey("input", ids[i]) for i in order]
+    return RecordTable.build(keys, base)
+
+
+def dedupe_settings(table: RecordTable, exact: Sequence[str], auto: float | None,
+                    base: ResolutionSettings | None = None) -> ResolutionSettings:
+    """Default settings without comparisons the file has no data for, plus exact columns."""
+    settings = base or ResolutionSettings()
+    present = {name for name, col in table.features.items() if (col != "").any()}
+    needs = {"given_name": "given", "family_name": "family", "birth_date": "dob",
+             "email": "email", "phone": "phone", "address": "address",
+             "locality": "locality", "postcode": "postcode", "region": "region",
+             "gender": "gender"}
+    comparisons = tuple(c for c in settings.comparisons
+                        if needs.get(c.name, c.feature) in present or c.feature in present)
+    settings = replace(settings, comparisons=comparisons,
+                       exact_columns=tuple(settings.exact_columns) + tuple(exact))
+    return settings.with_thresholds(auto=auto) if auto is not None else settings
+
+
+@dataclass(slots=True)
+class DedupeResult:
+    """Cluster id per input id, the trained model and report, timings and a summary."""
+
+    clusters: dict[str, str]
+    model: Model
+    training: TrainingReport
+    resolution: Resolution
+    timings: dict[str, float]
+    summary: dict[str, Any]
+
+
+def dedupe_columns(
+    data: Mapping[str, Sequence[str]],
+    id_col: str,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    auto: float | None = None,
+    country: str | None = None,
+    date_order: DateOrder = "YMD",
+    order_seed: int | None = None,
+    settings: ResolutionSettings | None = None,
+    seed: int = 0,
+) -> DedupeResult:
+    """Dedupe in-memory columns (see `dedupe_file`)."""
+    if id_col not in data:
+        raise InputError(f"no id column {id_col!r}; columns are: {', '.join(data)}",
+                         field=id_col)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    if order_seed is not None:
+        n = len(data[id_col])
+        perm = list(range(n))
+        random.Random(order_seed).shuffle(perm)
+        data = {k: [v[i] for i in perm] for k, v in data.items()}
+    columns = recognise_columns(list(data), id_col, mapping)
+    ctx = Context(country=country.upper() if country else None, date_order=date_order)
+    table = build_table(data, id_col, columns, ctx)
+    timings["standardize"] = time.perf_counter() - started
+    chosen = dedupe_settings(table, columns.exact, auto, settings)
+    t = time.perf_counter()
+    model, report = train_table(table, chosen, seed=seed)
+    timings["train"] = time.perf_counter() - t
+    t = time.perf_counter()
+    resolver = ProbabilisticResolver(model, chosen, {}, explain=False)
+    resolution = resolver.resolve(table)
+    timings["cluster"] = time.perf_counter() - t
+    labels = resolution.labels
+    ids = [k.source_key for k in table.keys]
+    clusters = {ids[i]: ids[int(labels[i])] for i in range(len(ids))}
+    sizes = np.bincount(labels, minlength=len(labels))
+    timings["total"] = time.perf_counter() - started
+    summary = {
+        "records": len(ids),
+        "clusters": int((sizes > 0).sum()),
+        "multi_record_clusters": int((sizes > 1).sum()),
+        "largest_cluster": int(sizes.max()) if len(sizes) else 0,
+        "candidate_pairs": int(len(resolution.scored.ia)),
+        "links": len(resolution.outcome.links),
+        "refused_links": len(resolution.outcome.refused),
+        "columns": dict(columns.attributes),
+        "exact_columns": list(columns.exact),
+        "ignored_columns": list(columns.ignored),
+        "comparisons": [c.name for c in chosen.all_comparisons()],
+        "model_version": model.version,
+    }
+    return DedupeResult(clusters, model, report, resolution, timings, summary)
+
+
+def dedupe_file(
+    path: Path,
+    id_col: str,
+    out: Path | None = None,
+    **options: Any,
+) -> DedupeResult:
+    """Dedupe a CSV/Parquet file; writes `id,cluster_id` to `out` when given.
+
+    Options are those of `dedupe_columns` (mapping, auto, country, date_order, order_seed).
+    """
+    t = time.perf_counter()
+    data = read_table(path)
+    read_seconds = time.perf_counter() - t
+    result = dedupe_columns(data, id_col, **options)
+    result.timings = {"read": read_seconds, **result.timings}
+    result.timings["total"] += read_seconds
+    if out is not None:
+        t = time.perf_counter()
+        write_clusters(out, result.clusters, data[id_col])
+        result.timings["write"] = time.perf_counter() - t
+    return result
+
+
+def write_clusters(out: Path, clusters: Mapping[str, str], ids: Sequence[str]) -> None:
+    """`id,cluster_id` in the input's row order."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["id", "cluster_id"])
+        for i in ids:
+            writer.writerow([i, clusters[i]])

@@ -1,0 +1,75 @@
+"""Training: EM recovers known parameters, TF rewards rare values, models are versioned JSON."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from ucp.domain.resolution import Model, ResolutionSettings, train
+from ucp.domain.resolution.probabilistic import ProbabilisticResolver
+from ucp.domain.resolution.training import fit_em
+
+from .people import person, population
+
+
+def test_em_recovers_m_and_lambda_of_synthetic_pairs_with_known_parameters() -> None:
+    rng = np.random.default_rng(7)
+    m_true = [np.array([0.8, 0.15, 0.05]), np.array([0.7, 0.2, 0.1]),
+              np.array([0.9, 0.05, 0.05])]
+    u_true = [np.array([0.01, 0.04, 0.95]), np.array([0.02, 0.08, 0.90]),
+              np.array([0.005, 0.02, 0.975])]
+    n, lam = 40_000, 0.2
+    is_match = rng.random(n) < lam
+    levels = np.zeros((n, 3), dtype=np.int8)
+    for j in range(3):
+        levels[is_match, j] = 1 + rng.choice(3, is_match.sum(), p=m_true[j])
+        levels[~is_match, j] = 1 + rng.choice(3, (~is_match).sum(), p=u_true[j])
+    patterns, inverse = np.unique(levels, axis=0, return_inverse=True)
+    counts = np.bincount(inverse.ravel()).astype(np.float64)
+    start = [np.array([0.5, 0.3, 0.2]) for _ in range(3)]
+    m, found_lam = fit_em(patterns, counts, start, u_true, 0.5)
+    assert abs(found_lam - lam) < 0.01
+    for j in range(3):
+        assert np.abs(m[j] - m_true[j]).max() < 0.03
+
+
+def test_a_match_on_a_rare_name_weighs_more_than_on_a_common_one() -> None:
+    records = population()
+    records += [person(f"smith{i}", given_name="Anna", family_name="Smith") for i in range(30)]
+    settings = ResolutionSettings()
+    model, _ = train(records, settings, seed=1)
+    resolver = ProbabilisticResolver(model, settings, {})
+    common = resolver.score(person("a", family_name="Smith", birth_date="1970-01-01"),
+                            person("b", family_name="Smith", birth_date="1970-01-01"))
+    rare = resolver.score(person("a", family_name="Nakamura", birth_date="1970-01-01"),
+                          person("b", family_name="Nakamura", birth_date="1970-01-01"))
+    family = [c for c in common.evidence["comparisons"] if c["name"] == "family_name"][0]
+    assert rare.weight > common.weight
+    assert family["tf_adjustment"] < 0
+
+
+def test_training_does_not_depend_on_record_order_and_round_trips_as_json() -> None:
+    records = population()
+    settings = ResolutionSettings()
+    model, report = train(records, settings, seed=3)
+    shuffled = records[:]
+    random.Random(5).shuffle(shuffled)
+    again, _ = train(shuffled, settings, seed=3)
+    assert again.version == model.version
+    copy = Model.from_json(model.to_json())
+    assert copy.version == model.version
+    assert report.model_version == model.version
+    assert "EM train_dob" in report.to_text()
+    assert any(s.converged for s in report.sessions)
+    assert 0 < model.lam < 0.5
+
+
+def test_labels_refine_m() -> None:
+    records = population()
+    settings = ResolutionSettings()
+    plain, _ = train(records, settings)
+    keys = [r.key for r in records]
+    labelled, report = train(records, settings, labels=[(keys[0], keys[1], True)])
+    assert report.labels_used == 1
+    assert labelled.version != plain.version
