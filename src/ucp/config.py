@@ -40,6 +40,24 @@ class EventMapping(_Strict):
         return self
 
 
+class SourceConsent(_Strict):
+    """How the rows of a source carry consent (a newsletter list, a preference centre export).
+
+    Example: `{purpose: email_marketing, channel: email, status: status, time: consent_at,
+    subject: email, status_values: {subscribed: granted, unsubscribed: withdrawn}}`.
+    """
+
+    purpose: str = Field(..., description="the purpose (under consent.purposes) the rows decide")
+    channel: str | None = Field(None, description="constant channel, e.g. 'email'")
+    status: str = Field(..., description="column or dotted JSON path of the status")
+    status_values: dict[str, Literal["granted", "denied", "withdrawn"]] = Field(
+        default_factory=dict, description="source value -> status (common words are known)"
+    )
+    time: str | None = Field(None, description="column or path of when it was given")
+    subject: str = Field(..., description="identifier type (of this source) the consent is on")
+    evidence: list[str] = Field(default_factory=list, description="paths kept as evidence")
+
+
 class SourceConfig(_Strict):
     """One system that sends data (design.md §2: source)."""
 
@@ -62,6 +80,7 @@ class SourceConfig(_Strict):
     )
     event: EventMapping | None = None
     write_key: str | None = Field(None, description="collector write key that selects this source")
+    consent: SourceConsent | None = Field(None, description="consent the rows carry (issue 8)")
 
     @field_validator("default_country")
     @classmethod
@@ -84,6 +103,15 @@ class SourceConfig(_Strict):
     def _events_need_mapping(self) -> SourceConfig:
         if self.kind == "events" and self.event is None:
             raise ValueError("an events source needs an 'event' section")
+        return self
+
+    @model_validator(mode="after")
+    def _consent_subject(self) -> SourceConfig:
+        if self.consent is not None and self.consent.subject not in self.identifiers:
+            raise _KeyedError(
+                "consent.subject",
+                f"{self.consent.subject!r} is not one of this source's identifiers",
+            )
         return self
 
 
@@ -111,6 +139,27 @@ class ConsentPurpose(_Strict):
 
 class ConsentConfig(_Strict):
     purposes: dict[str, ConsentPurpose] = Field(default_factory=dict)
+
+
+class RetentionConfig(_Strict):
+    """How long data is kept: per source (its records and events) and per event name."""
+
+    sources: dict[str, str] = Field(default_factory=dict, description="source -> '90d', '2y' …")
+    events: dict[str, str] = Field(
+        default_factory=dict, description="event name -> period (overrides its source's)"
+    )
+
+    @field_validator("sources", "events")
+    @classmethod
+    def _periods(cls, v: dict[str, str]) -> dict[str, str]:
+        from ucp.domain.retention import PeriodError, parse_period
+
+        for name, period in v.items():
+            try:
+                parse_period(period)
+            except PeriodError as exc:
+                raise _KeyedError(name, str(exc)) from None
+        return v
 
 
 def _default_identifier_rules() -> dict[str, IdentifierRule]:
@@ -203,6 +252,30 @@ class CollectorConfig(_Strict):
     poll_interval: float = Field(0.05, gt=0, le=10)
 
 
+class ResolutionConfig(_Strict):
+    """How records become persons (design.md §3)."""
+
+    engine: Literal["probabilistic", "deterministic"] = Field(
+        "probabilistic",
+        description="probabilistic: Fellegi–Sunter plus identifier links; deterministic: "
+        "shared identifiers only",
+    )
+    auto: float = Field(0.6, gt=0, lt=1, description="link at and above this probability")
+    review: float = Field(0.3, gt=0, lt=1, description="review queue from this probability")
+    household_safe: bool = Field(
+        False,
+        description="a different given name plus a different birth date or email keeps two "
+        "records apart (households sharing an address, phone or surname)",
+    )
+    max_block_size: int = Field(500, ge=2, description="skip blocks with more records")
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> ResolutionConfig:
+        if self.review > self.auto:
+            raise ValueError("review must not exceed auto")
+        return self
+
+
 class UCPConfig(_Strict):
     """The whole of `ucp.yaml`."""
 
@@ -211,8 +284,10 @@ class UCPConfig(_Strict):
     identifiers: dict[str, IdentifierRule] = Field(default_factory=_default_identifier_rules)
     consent: ConsentConfig = Field(default_factory=ConsentConfig)
     survivorship: SurvivorshipConfig = Field(default_factory=SurvivorshipConfig)
+    resolution: ResolutionConfig = Field(default_factory=ResolutionConfig)
     traits: dict[str, TraitConfig] = Field(default_factory=dict)
     collector: CollectorConfig = Field(default_factory=CollectorConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
 
     @model_validator(mode="after")
     def _identifier_types_declared(self) -> UCPConfig:
@@ -224,6 +299,22 @@ class UCPConfig(_Strict):
                         f"identifier type {id_type!r} has no rule under 'identifiers'",
                         absolute=True,
                     )
+        return self
+
+    @model_validator(mode="after")
+    def _privacy_references(self) -> UCPConfig:
+        for name, source in self.sources.items():
+            if source.consent is not None and source.consent.purpose not in self.consent.purposes:
+                raise _KeyedError(
+                    f"sources.{name}.consent.purpose",
+                    f"purpose {source.consent.purpose!r} is not under consent.purposes",
+                    absolute=True,
+                )
+        for name in self.retention.sources:
+            if name not in self.sources:
+                raise _KeyedError(
+                    f"retention.sources.{name}", f"unknown source {name!r}", absolute=True
+                )
         return self
 
     @model_validator(mode="after")

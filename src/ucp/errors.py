@@ -8,6 +8,7 @@
     ├── Conflict               a request that contradicts the current state
     ├── AuthError              missing or invalid credentials
     │   └── Forbidden          valid credentials without the needed role
+    │       └── ConsentRequired  the profile has not consented to the purpose asked for
     └── StoreError             the database failed or is not at the expected schema
 
 Shells map these to exit codes (CLI) and RFC 9457 problems (API); nothing else does.
@@ -65,6 +66,12 @@ class AuthError(UCPError):
 
 class Forbidden(AuthError):
     title = "forbidden"
+
+
+class ConsentRequired(Forbidden):
+    """Data asked for a purpose the person has not consented to (403)."""
+
+    title = "consent required"
 
 
 class StoreError(UCPError):

@@ -73,3 +73,15 @@ def test_febrl1_reaches_pairwise_f1_of_at_least_0_98(tmp_path: Path) -> None:
     assert score.pairwise_f1 >= 0.98
     lines = out.read_text().splitlines()
     assert lines[0] == "id,cluster_id" and len(lines) == 1001
+
+
+def test_a_shared_email_links_records_without_names_but_a_family_mailbox_does_not() -> None:
+    data = {"id": ["1", "2", "3", "4", "5"],
+            "first_name": ["Anna", "", "John", "Mary", "Zed"],
+            "surname": ["Kowalska", "", "Smith", "Smith", "Quux"],
+            "email": ["anna.k@mail.com", "anna.k@mail.com", "smiths@mail.com",
+                      "smiths@mail.com", "zq@mail.com"],
+            "city": ["Leeds", "", "York", "York", "Hull"]}
+    clusters = dedupe_columns(data, "id").clusters
+    assert clusters["1"] == clusters["2"]
+    assert clusters["3"] != clusters["4"]

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import random
 from pathlib import Path
 
-import orjson
 import pytest
 
 from ucp.config import load_config

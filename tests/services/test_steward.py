@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from tests.conftest import SAMPLE
 
 from ucp.errors import Conflict, InputError, NotFound
 from ucp.services import steward
@@ -10,7 +11,6 @@ from ucp.services.ingest import ingest_file
 from ucp.services.profiles import get_profile
 from ucp.services.resolution import build_resolver, resolve_all
 from ucp.store.store import Store
-from tests.conftest import SAMPLE
 
 
 @pytest.fixture
@@ -25,7 +25,9 @@ def owner(store: Store, source: str, key: str) -> str:
         return {(s, k): p for s, k, p in tx.memberships()}[(source, key)]
 
 
-def test_merge_keeps_the_oldest_id_and_survives_a_full_resolve(loaded: Store, sample_config) -> None:
+def test_merge_keeps_the_oldest_id_and_survives_a_full_resolve(
+    loaded: Store, sample_config
+) -> None:
     maria, test = owner(loaded, "crm", "003A3"), owner(loaded, "crm", "003A4")
     assert maria != test
     result = steward.merge(loaded, sample_config, [test, maria], actor="t", reason="same person")
@@ -74,8 +76,9 @@ def test_bad_steward_requests_are_clear_errors(loaded: Store, sample_config) -> 
     with pytest.raises(InputError, match="not in profile"):
         steward.split(loaded, sample_config, ann, ["crm:003A2"], actor="t")
     with pytest.raises(Conflict, match="at least one record"):
-        steward.split(loaded, sample_config, ann, ["crm:003A1", "crm:003A5", "shop:c-100"],
-                      actor="t")
+        steward.split(
+            loaded, sample_config, ann, ["crm:003A1", "crm:003A5", "shop:c-100"], actor="t"
+        )
     with pytest.raises(NotFound):
         steward.revoke(loaded, sample_config, 999, actor="t")
 

@@ -12,7 +12,10 @@ from fastapi import FastAPI, Request, Response
 
 from ucp import __version__
 from ucp.api import problems
-from ucp.api.routes import changes, profiles, steward, system
+from ucp.api.routes import changes, profiles, resolution, steward, system
+from ucp.api.routes import collector as collector_routes
+from ucp.api.routes import consent as consent_routes
+from ucp.api.routes import privacy as privacy_routes
 from ucp.config import UCPConfig, load_config
 from ucp.settings import Settings
 from ucp.store.store import Store
@@ -29,8 +32,9 @@ def create_app(
     store = store or Store.open(settings.database_url)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+    async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
+        async with collector_routes.realtime(app_):
+            yield
         if owned:
             store.close()
 
@@ -44,6 +48,7 @@ def create_app(
     app.state.config = config
     app.state.store = store
     problems.install(app)
+    collector_routes.install(app)
 
     @app.middleware("http")
     async def request_id(
@@ -68,4 +73,8 @@ def create_app(
     app.include_router(profiles.router, prefix="/v1")
     app.include_router(changes.router, prefix="/v1")
     app.include_router(steward.router, prefix="/v1")
+    app.include_router(resolution.router, prefix="/v1")
+    app.include_router(collector_routes.router, prefix="/v1")
+    app.include_router(consent_routes.router, prefix="/v1")
+    app.include_router(privacy_routes.router, prefix="/v1")
     return app

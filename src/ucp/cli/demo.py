@@ -12,9 +12,13 @@ from rich.console import Console
 from rich.table import Table
 
 from ucp.config import load_config
+from ucp.domain.evaluation import evaluate
 from ucp.errors import InputError
+from ucp.services.evaluate import load_truth
 from ucp.services.ingest import ingest_file
 from ucp.services.keys import create_key
+from ucp.services.resolution import build_resolver, resolve_all
+from ucp.services.training import train_model
 from ucp.settings import Settings
 from ucp.store.store import Store
 from ucp.synth import generate
@@ -78,6 +82,7 @@ def run_demo(
                 path,
                 rejects_path=directory / "rejects" / f"{source}.csv",
                 progress=update,
+                resolve=False,
             )
         table.add_row(
             source,
@@ -88,13 +93,29 @@ def run_demo(
             f"{report.seconds:.1f}",
         )
     out.print(table)
+    with err.status("training the matching model …"):
+        trained = train_model(store, config, actor="demo")
+    with progress("resolve") as update:
+        resolve_all(store, build_resolver(config, store), progress=update)
     with store.read() as tx:
         counts = tx.counts()
+        predicted = {
+            (src, key): pid or f"-{src}:{key}"
+            for rows in (tx.memberships(), tx.event_memberships())
+            for src, key, pid in rows
+        }
+    score = evaluate(load_truth(data / "truth.csv"), predicted)
     out.print(
         f"[bold]{counts['records']}[/bold] records and [bold]{counts['events']}[/bold] events "
         f"from {len(config.sources)} sources → [bold]{counts['profiles']}[/bold] profiles "
         f"({counts['links']} links) for {persons} real persons, "
         f"in {time.perf_counter() - started:.1f} s"
+    )
+    out.print(
+        f"model {trained.model.version} trained on {trained.records} records; against the "
+        f"ground truth: pairwise F1 [bold]{score.pairwise_f1:.3f}[/bold] "
+        f"(precision {score.pairwise_precision:.3f}, recall {score.pairwise_recall:.3f}), "
+        f"B-cubed F1 {score.bcubed_f1:.3f}"
     )
     out.print(
         f"score it: ucp --db {db_url} --config {config_path} evaluate --truth {data / 'truth.csv'}"

@@ -12,7 +12,11 @@ import orjson
 import typer
 from rich.table import Table
 
+from ucp.cli import dedupe as dedupe_cmd
 from ucp.cli import generate as generate_cmd
+from ucp.cli import privacy as privacy_cmd
+from ucp.cli import realtime as realtime_cmd
+from ucp.cli import resolution as resolution_cmd
 from ucp.cli import standardize as standardize_cmd
 from ucp.cli import steward as steward_cmd
 from ucp.cli.context import State, err, fail, out, progress_bar, state
@@ -125,6 +129,7 @@ def ingest(
     with their row number and reason, and the exit status is 1 when any row was rejected.
     """
     from ucp.services.ingest import ingest_file
+    from ucp.services.suppression import secret_or_none
 
     st = state(ctx)
     rejects = rejects or file.with_name(file.name + ".rejects.csv")
@@ -140,6 +145,7 @@ def ingest(
                 chunk_size,
                 progress=update,
                 resolve=not defer_resolution,
+                secret=secret_or_none(st.settings),
             )
     except UCPError as exc:
         fail(exc)
@@ -155,6 +161,8 @@ def ingest(
             "unchanged",
             "rejected",
             "skipped",
+            "suppressed",
+            "consent_entries",
             "events_inserted",
             "events_known",
             "profiles_touched",
@@ -175,17 +183,33 @@ def ingest(
 @app.command()
 def resolve(
     ctx: typer.Context,
-    full: Annotated[
-        bool, typer.Option(help="re-resolve every record with the current model")
+    train: Annotated[
+        bool,
+        typer.Option(help="train a matching model first when none is active (probabilistic)"),
     ] = True,
 ) -> None:
-    """Batch resolution over the whole store (ingest already resolves incrementally)."""
+    """Batch resolution over the whole store with the active model (ingest resolves
+    incrementally; run this after a bulk load or a new model)."""
     from ucp.services.resolution import build_resolver, resolve_all
+    from ucp.services.training import train_model
 
     st = state(ctx)
     try:
+        if train and st.config.resolution.engine == "probabilistic":
+            with st.store.read() as tx:
+                active = tx.active_model()
+            if active is None:
+                try:
+                    with err.status("no model yet: training …"):
+                        result = train_model(st.store, st.config)
+                    err.print(f"trained model {result.model.version} on {result.records} "
+                              f"records in {result.seconds} s")
+                except InputError as exc:
+                    err.print(f"not training ({exc}); resolving with the untrained model")
         with progress_bar("resolve") as update:
-            report = resolve_all(st.store, build_resolver(st.config), progress=update)
+            report = resolve_all(
+                st.store, build_resolver(st.config, st.store), progress=update
+            )
         with st.store.read() as tx:
             counts = tx.counts()
     except UCPError as exc:
@@ -213,8 +237,13 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+    bus: Annotated[
+        str | None,
+        typer.Option(help="nats://HOST:4222 to queue collected messages on NATS JetStream "
+                     "(default: the store's own log and an in-process worker)"),
+    ] = None,
 ) -> None:
-    """Serve the REST API (OpenAPI at /docs)."""
+    """Serve the REST API and the Segment-compatible collector (OpenAPI at /docs)."""
     from ucp.api.factory import run_server
 
     st = state(ctx)
@@ -223,6 +252,8 @@ def serve(
         Store.open(st.settings.database_url).close()
     except UCPError as exc:
         fail(exc)
+    if bus:
+        realtime_cmd.use_bus(bus)
     run_server(st.settings, host, port, workers)
 
 
@@ -286,18 +317,19 @@ def profile_show(
     ] = None,
 ) -> None:
     """Print one profile as JSON: golden record, identifiers, records, recent events."""
-    from ucp.services import profiles
+    from ucp.cli.steward import actor
+    from ucp.services.privacy import read_profile
 
     st = state(ctx)
     try:
         pid = _profile_ref(st, ref)
         if as_of is not None and as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=UTC)
-        view = profiles.get_profile(st.store, pid, st.config, as_of)
+        view = read_profile(st.store, st.config, pid, actor(), as_of=as_of)  # audited read
     except UCPError as exc:
         fail(exc)
         return
-    out.print_json(orjson.dumps(view.to_dict()).decode())
+    out.print_json(orjson.dumps(view).decode())
 
 
 def _profile_ref(st: State, ref: str) -> str:
@@ -392,6 +424,9 @@ def evaluate(
     source_col: Annotated[
         str | None, typer.Option(help="source column of --clusters, if it has one")
     ] = None,
+    all_truth: Annotated[
+        bool, typer.Option("--all-truth", help="also score truth rows of sources not ingested")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Score the store's profiles (or a clusters file) against a ground truth."""
@@ -412,6 +447,13 @@ def evaluate(
                     for rows in (tx.memberships(), tx.event_memberships())
                     for src, key, pid in rows
                 }
+                loaded = set(tx.source_ranks())
+            if not all_truth:
+                skipped = sorted({src for src, _ in truth_map} - loaded)
+                truth_map = {k: v for k, v in truth_map.items() if k[0] in loaded}
+                if skipped:
+                    err.print(f"scoring the sources in the store only (not {', '.join(skipped)}; "
+                              "--all-truth scores them as unresolved)")
         result = score(truth_map, predicted)
     except UCPError as exc:
         fail(exc)
@@ -473,6 +515,10 @@ def demo(
 generate_cmd.register(app)
 standardize_cmd.register(app)
 steward_cmd.register(app)
+dedupe_cmd.register(app)
+realtime_cmd.register(app)
+resolution_cmd.register(app)
+privacy_cmd.register(app)
 
 
 def run() -> None:

@@ -19,6 +19,8 @@ class Permission(StrEnum):
     read_pii = "read_pii"
     ingest = "ingest"
     steward = "steward"
+    manage_consent = "manage_consent"
+    privacy = "privacy"
     admin = "admin"
 
 
@@ -33,7 +35,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.analyst: frozenset({Permission.read_profiles, Permission.list_profiles}),
-    Role.support: frozenset({Permission.read_profiles, Permission.read_pii}),
+    Role.support: frozenset(
+        {Permission.read_profiles, Permission.read_pii, Permission.manage_consent}
+    ),
     Role.ingest: frozenset({Permission.ingest}),
 }
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from ucp.domain.audit import GENESIS, entry_hash
+from ucp.domain.audit import GENESIS, entry_hash, legacy_entry_hash
 from ucp.store.store import Store, StoreTx, now
 
 
@@ -60,16 +60,11 @@ def verify(store: Store) -> Verification:
             at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
             if row["prev_hash"] != prev:
                 return Verification(False, n, row["id"], "does not follow the entry before it")
-            expected = entry_hash(
-                prev,
-                at,
-                row["actor"],
-                row["action"],
-                row["subject"],
-                row["request_id"],
-                row["details"],
-            )
-            if expected != row["hash"]:
+            fields = (at, row["actor"], row["action"], row["subject"], row["request_id"])
+            expected = entry_hash(prev, *fields, row["details"])
+            if expected != row["hash"] and legacy_entry_hash(
+                prev, *fields, row["details"]
+            ) != row["hash"]:
                 return Verification(False, n, row["id"], "content does not match its hash")
             prev = row["hash"]
     return Verification(True, n)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ucp.domain.model import RecordKey
+from ucp.domain.resolution.deterministic import IdentifierPolicy
 from ucp.domain.resolution.fs_model import Model
 from ucp.domain.resolution.probabilistic import ProbabilisticResolver, Resolution
 from ucp.domain.resolution.settings import ResolutionSettings
@@ -58,6 +59,11 @@ _KINDS = {"given_name": "given_name", "family_name": "family_name", "full_name":
           "birth_date": "date", "email": "email", "phone": "phone", "address": "address",
           "street": "address", "house_number": "text", "locality": "text",
           "postcode": "postcode", "region": "text", "gender": "gender", "country": "country"}
+
+
+#: a shared email address links its records deterministically (design.md §3: the
+#: deterministic layer), unless it is generic or shared by clearly different given names
+IDENTIFIERS: dict[str, IdentifierPolicy] = {"email": IdentifierPolicy("email")}
 
 
 def _norm(name: str) -> str:
@@ -190,7 +196,10 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
         put(lambda raw, feature=feature: {feature: fold_key(raw)},  # type: ignore[misc]
             data[column], override=True)
     keys = [RecordKey("input", ids[i]) for i in order]
-    return RecordTable.build(keys, base)
+    emails = base.get("email", [""] * len(order))
+    identifiers: list[tuple[tuple[str, str], ...]] = [(("email", e),) if e else ()
+                                                      for e in emails]
+    return RecordTable.build(keys, base, identifiers)
 
 
 def dedupe_settings(table: RecordTable, exact: Sequence[str], auto: float | None,
@@ -253,7 +262,7 @@ def dedupe_columns(
     model, report = train_table(table, chosen, seed=seed)
     timings["train"] = time.perf_counter() - t
     t = time.perf_counter()
-    resolver = ProbabilisticResolver(model, chosen, {}, explain=False)
+    resolver = ProbabilisticResolver(model, chosen, IDENTIFIERS, explain=False)
     resolution = resolver.resolve(table)
     timings["cluster"] = time.perf_counter() - t
     labels = resolution.labels

@@ -21,7 +21,7 @@ import orjson
 from ucp.config import SourceConfig, UCPConfig
 from ucp.connectors.files import FileReader, Row, RowError
 from ucp.domain.mapping import MappingProblem, RowMapping
-from ucp.domain.model import MappedEvent, MappedRow
+from ucp.domain.model import Identifier, MappedEvent, MappedRow, RecordKey, ResolvableRecord
 from ucp.domain.search import record_terms
 from ucp.domain.standardize import Context, standardize, standardize_record
 from ucp.services import suppression
@@ -252,7 +252,7 @@ class SourceIngestor:
         self.consent = IngestConsent(config, source)
         self.preparer = RowPreparer(config, source)
         self.source = self.preparer.source
-        self.resolver = build_resolver(config)
+        self.resolver = build_resolver(config, store)
         self.resolve = resolve
         self._seen_keys: dict[int, int] = {}
         with store.write() as tx:
@@ -294,6 +294,20 @@ class SourceIngestor:
                 assert item.key is not None
                 events[item.key] = item.payload
         self._store(records, events, report)
+
+    def _blocking_keys(
+        self, changed: list[tuple[int, dict[str, Any]]]
+    ) -> list[tuple[int, list[str]]]:
+        records = [
+            ResolvableRecord(
+                RecordKey(self.name, payload["source_key"]),
+                tuple(Identifier(t, v) for t, v, linkable in payload["identifiers"] if linkable),
+                payload["attributes"],
+            )
+            for _, payload in changed
+        ]
+        keys = self.resolver.blocking_keys(records)
+        return [(rid, k) for (rid, _), k in zip(changed, keys, strict=True)]
 
     def _first_row_of(self, key: str, n: int) -> int:
         h = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
@@ -349,6 +363,8 @@ class SourceIngestor:
                 }
                 terms.update(zip(ids, [p["terms"] for p in new_rows], strict=True))
                 tx.set_search_terms(sorted(terms.items()))
+                changed = [*zip(ids, new_rows, strict=True), *((v["id"], v) for v in versions)]
+                tx.set_blocking_keys(self._blocking_keys(changed))
                 report.inserted += len(new_rows)
                 report.updated += len(versions)
                 touched = [rid for rid, _ in idents]

@@ -13,6 +13,7 @@ from ucp.domain.survivorship import DEFAULT_RULES, Candidate, golden_record
 from ucp.errors import InputError, NotFound
 from ucp.services import audit
 from ucp.services.identifiers import IdentifierStandardizer
+from ucp.services.traits import profile_traits
 from ucp.store.store import Store, StoreTx, now
 
 EVENT_LIMIT = 50
@@ -31,6 +32,7 @@ class ProfileView:
     identifiers: list[dict[str, Any]]
     records: list[dict[str, Any]]
     events: list[dict[str, Any]]
+    traits: dict[str, Any]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class ProfileView:
             "identifiers": self.identifiers,
             "records": self.records,
             "events": self.events,
+            "traits": self.traits,
         }
 
 
@@ -79,7 +82,7 @@ def survivorship_rules(config: UCPConfig | None) -> dict[str, tuple[str, ...]]:
     return rules
 
 
-def _pin_candidates(pins: list[dict[str, Any]]) -> dict[str, Candidate]:
+def pin_candidates(pins: list[dict[str, Any]]) -> dict[str, Candidate]:
     out: dict[str, Candidate] = {}
     for pin in pins:  # newest first: the newest pin of an attribute wins
         out.setdefault(
@@ -107,11 +110,13 @@ def get_profile(
             idents = tx.profile_identifiers(pid)
             events = tx.current_profile_events(pid, EVENT_LIMIT)
             pins = tx.profile_pins(pid)
+            traits = profile_traits(tx, pid, config)
         else:
             record_ids = [r["id"] for r in records]
             idents = []
             events = tx.profile_events(record_ids, EVENT_LIMIT, received_before=as_of)
             pins = tx.pins([pid, *tx.aliases_of(pid)], at=as_of)
+            traits = {}
     by_record: dict[int, list[dict[str, Any]]] = {}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for ident in idents:
@@ -125,7 +130,7 @@ def get_profile(
         entry["linkable"] = entry["linkable"] or ident["linkable"]
         entry["records"] += 1
     golden = golden_record(
-        candidates_of(records, ranks), survivorship_rules(config), _pin_candidates(pins)
+        candidates_of(records, ranks), survivorship_rules(config), pin_candidates(pins)
     )
     return ProfileView(
         id=pid,
@@ -152,6 +157,7 @@ def get_profile(
             }
             for r in records
         ],
+        traits=traits,
         events=[
             {
                 "source": e["source"],

@@ -90,7 +90,7 @@ def merge(
             {"constraints": created, "reason": reason},
         )
         ids = tx.record_ids(anchors)
-        resolve_touched(tx, build_resolver(config), ids.values(), at)
+        resolve_touched(tx, build_resolver(config, tx), ids.values(), at)
         result = _live_profiles(tx, anchors)
     return StewardResult(created, result)
 
@@ -142,7 +142,7 @@ def split(
             {"constraints": len(created), "records": len(leaving), "reason": reason},
         )
         ids = tx.record_ids(members)
-        resolve_touched(tx, build_resolver(config), ids.values(), at)
+        resolve_touched(tx, build_resolver(config, tx), ids.values(), at)
         result = _live_profiles(tx, members)
     return StewardResult(created, result)
 
@@ -162,7 +162,7 @@ def revoke(
         )
         ids = tx.record_ids(keys)
         # re-resolve each side's old component: a revoked must-link may split them again
-        resolve_touched(tx, build_resolver(config), ids.values(), at)
+        resolve_touched(tx, build_resolver(config, tx), ids.values(), at)
         result = _live_profiles(tx, keys)
     return StewardResult([constraint_id], result)
 

@@ -45,6 +45,11 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _json_loads(value: Any) -> Any:
+    # SQLite hands back a bare JSON number as a number, not text
+    return orjson.loads(value) if isinstance(value, (str, bytes, bytearray)) else value
+
+
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
@@ -54,7 +59,7 @@ def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     json_options: dict[str, Any] = {
         "json_serializer": _json_dumps,
-        "json_deserializer": orjson.loads,
+        "json_deserializer": _json_loads,
     }
     if url.startswith("sqlite"):
         # pooled: a new SQLite connection costs a file open and four pragmas

@@ -349,6 +349,163 @@ class StoreTx:
                     out[RecordKey(source, key)] = rid
         return out
 
+    # -- resolution model, blocking keys, review -------------------------------------------
+    def active_model(self) -> dict[str, Any] | None:
+        m = t.models.c
+        row = (
+            self.conn.execute(
+                select(t.models).where(m.active.is_(True)).order_by(m.created_at.desc()).limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
+    def save_model(self, version: str, kind: str, body: Any, report: Any, at: datetime) -> None:
+        """Store a trained model and make it the active one."""
+        m = t.models.c
+        self.conn.execute(update(t.models).values(active=False))
+        exists = self.conn.execute(select(m.version).where(m.version == version)).first()
+        if exists:
+            self.conn.execute(update(t.models).where(m.version == version).values(active=True))
+            return
+        self.conn.execute(
+            insert(t.models),
+            {
+                "version": version,
+                "kind": kind,
+                "body": body,
+                "report": report,
+                "created_at": at,
+                "active": True,
+            },
+        )
+
+    def set_blocking_keys(self, entries: Sequence[tuple[int, Sequence[str]]]) -> None:
+        """Replace the blocking keys of each record."""
+        for part in _chunks([rid for rid, _ in entries]):
+            self.conn.execute(delete(t.blocking_keys).where(t.blocking_keys.c.record_id.in_(part)))
+        rows = [{"record_id": rid, "key": key} for rid, keys in entries for key in keys]
+        if rows:
+            self.conn.execute(insert(t.blocking_keys), rows)
+
+    def block_neighbors(self, record_ids: Sequence[int], max_block: int) -> set[int]:
+        """Records sharing a blocking key with any of `record_ids`, skipping oversized blocks."""
+        b = t.blocking_keys.c
+        keys: set[str] = set()
+        for part in _chunks(list(record_ids)):
+            keys.update(k for (k,) in self.conn.execute(select(b.key).where(b.record_id.in_(part))))
+        out: set[int] = set()
+        for part in _chunks(sorted(keys)):
+            holders: dict[str, list[int]] = {}
+            for rid, key in self.conn.execute(select(b.record_id, b.key).where(b.key.in_(part))):
+                holders.setdefault(key, []).append(rid)
+            for members in holders.values():
+                if len(members) <= max_block:
+                    out.update(members)
+        return out
+
+    def oversized_blocks(self, record_ids: Sequence[int], max_block: int) -> set[str]:
+        """Blocking keys of these records held by more than `max_block` records in the store."""
+        b = t.blocking_keys.c
+        keys: set[str] = set()
+        for part in _chunks(list(record_ids)):
+            keys.update(k for (k,) in self.conn.execute(select(b.key).where(b.record_id.in_(part))))
+        big: set[str] = set()
+        for part in _chunks(sorted(keys)):
+            big.update(
+                k
+                for k, n in self.conn.execute(
+                    select(b.key, func.count()).where(b.key.in_(part)).group_by(b.key)
+                )
+                if n > max_block
+            )
+        return big
+
+    def identifier_neighbors(self, record_ids: Sequence[int]) -> set[int]:
+        """Records sharing a linkable identifier value with any of `record_ids`."""
+        i = t.identifiers.c
+        values: set[tuple[str, str]] = set()
+        for part in _chunks(list(record_ids)):
+            values.update(
+                self.conn.execute(
+                    select(i.type, i.value).where(i.record_id.in_(part), i.linkable.is_(True))
+                ).tuples()
+            )
+        out: set[int] = set()
+        by_value = sorted(values)
+        for part in _chunks(by_value):
+            wanted = set(part)
+            for rid, typ, val in self.conn.execute(
+                select(i.record_id, i.type, i.value).where(
+                    i.value.in_([v for _, v in part]), i.linkable.is_(True)
+                )
+            ):
+                if (typ, val) in wanted:
+                    out.add(rid)
+        return out
+
+    def must_linked(self, record_ids: Sequence[int]) -> set[int]:
+        return self._must_linked(record_ids)
+
+    def replace_review_items(
+        self, record_ids: Sequence[int], items: Sequence[dict[str, Any]], at: datetime
+    ) -> None:
+        """Replace the open review items of these records with the current candidates.
+
+        Decided items stay (and a decided pair is not queued again under the same model)."""
+        rc = t.review_items.c
+        for part in _chunks(sorted(set(record_ids))):
+            self.conn.execute(
+                delete(t.review_items).where(
+                    rc.status == "open", or_(rc.record_a.in_(part), rc.record_b.in_(part))
+                )
+            )
+        if items:
+            self.conn.execute(
+                insert_ignore(self.dialect, t.review_items),
+                [{**item, "status": "open", "created_at": at} for item in items],
+            )
+
+    def review_page(self, after: int | None, limit: int) -> list[dict[str, Any]]:
+        """Open review items, most probable first (keyset on probability, id)."""
+        rc = t.review_items.c
+        stmt = select(t.review_items).where(rc.status == "open")
+        rows = self.conn.execute(
+            stmt.order_by(rc.probability.desc(), rc.id).limit(limit + (after or 0))
+        ).mappings()
+        return [dict(r) for r in rows][after or 0 :]
+
+    def review_item(self, item_id: int) -> dict[str, Any] | None:
+        row = (
+            self.conn.execute(select(t.review_items).where(t.review_items.c.id == item_id))
+            .mappings()
+            .first()
+        )
+        return dict(row) if row else None
+
+    def decide_review_item(self, item_id: int, status: str, actor: str, at: datetime) -> None:
+        self.conn.execute(
+            update(t.review_items)
+            .where(t.review_items.c.id == item_id)
+            .values(status=status, decided_at=at, decided_by=actor)
+        )
+
+    def current_links(self, record_ids: Sequence[int]) -> list[dict[str, Any]]:
+        """Links in force touching any of the records."""
+        lc = t.links.c
+        out: list[dict[str, Any]] = []
+        for part in _chunks(sorted(set(record_ids))):
+            out.extend(
+                dict(r)
+                for r in self.conn.execute(
+                    select(t.links).where(
+                        lc.valid_to.is_(None), or_(lc.record_a.in_(part), lc.record_b.in_(part))
+                    )
+                ).mappings()
+            )
+        return out
+
     # -- constraints -----------------------------------------------------------------------
     def add_constraint(
         self,
@@ -1083,7 +1240,8 @@ class StoreTx:
         for part in _chunks(pids):
             self.conn.execute(delete(t.traits).where(tr.profile_id.in_(part)))
         rows = [
-            {"profile_id": pid, "name": name, "value": value, "updated_at": at}
+            # wrapped: SQLite's numeric affinity would turn a bare JSON number into an INTEGER
+            {"profile_id": pid, "name": name, "value": {"v": value}, "updated_at": at}
             for pid in pids
             for name, value in sorted(values[pid].items())
         ]
@@ -1103,7 +1261,7 @@ class StoreTx:
         for name, value, at in self.conn.execute(
             select(tr.name, tr.value, tr.updated_at).where(tr.profile_id == profile_id)
         ):
-            values[name] = value
+            values[name] = value.get("v") if isinstance(value, dict) else value
             updated = at if updated is None or at > updated else updated
         return values, updated
 
@@ -1111,7 +1269,7 @@ class StoreTx:
         tr = t.traits.c
         out: dict[str, dict[str, Any]] = {}
         for pid, name, value in self.conn.execute(select(tr.profile_id, tr.name, tr.value)):
-            out.setdefault(pid, {})[name] = value
+            out.setdefault(pid, {})[name] = value.get("v") if isinstance(value, dict) else value
         return out
 
     def last_change_seq(self) -> int:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from ucp.api.auth import require
 from ucp.domain.access import Permission, allows
 from ucp.errors import Forbidden
+from ucp.services import consent, privacy
 from ucp.services import profiles as svc
 from ucp.services.keys import ApiKey
 
@@ -39,11 +40,24 @@ def get_profile(
     as_of: Annotated[
         datetime | None, Query(description="ISO 8601 time: the profile as the store knew it then")
     ] = None,
+    purpose: Annotated[
+        str | None, Query(description="what the data is for: 403 unless the person consented")
+    ] = None,
 ) -> dict[str, Any]:
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
     store, config = request.app.state.store, request.app.state.config
-    return svc.get_profile(store, profile_id, config, as_of).to_dict()
+    # consent check, read audit and PII masking: services.privacy (issue 8)
+    return privacy.read_profile(
+        store,
+        config,
+        profile_id,
+        f"key:{key.id}",
+        pii=allows(key.role, Permission.read_pii),
+        purpose=purpose,
+        as_of=as_of,
+        request_id=request.state.request_id,
+    )
 
 
 @router.get("/profiles/{profile_id}/history", summary="The changes that shaped a profile")
@@ -91,7 +105,9 @@ def unpin_attribute(
     return {"profile_id": pid, "attribute": attribute, "pinned": False}
 
 
-@router.get("/profiles", response_model=ProfilePage, summary="Look up by identifier, search, or list")
+@router.get(
+    "/profiles", response_model=ProfilePage, summary="Look up by identifier, search, or list"
+)
 def find_profiles(
     request: Request,
     key: ReadKey,
@@ -104,10 +120,17 @@ def find_profiles(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    purpose: Annotated[
+        str | None, Query(description="only profiles that consented to this purpose")
+    ] = None,
 ) -> ProfilePage:
     store = request.app.state.store
     if identifier is not None:
         ids = svc.find_by_identifier(store, request.app.state.config, identifier)
+        if purpose is not None:
+            with store.read() as tx:
+                ok = consent.consented_profiles(tx, request.app.state.config, purpose, ids)
+            ids = [pid for pid in ids if pid in ok]
         with store.read() as tx:
             rows = [row for pid in ids if (row := tx.profile_row(pid))]
         return ProfilePage(data=[ProfileSummary(**r) for r in rows[:limit]])
@@ -115,6 +138,14 @@ def find_profiles(
         raise Forbidden(f"role {key.role.value!r} may look up profiles but not list them")
     if q is not None:
         rows, nxt = svc.search_profiles(store, q, cursor, limit)
+        if purpose is not None:
+            with store.read() as tx:
+                ok = consent.consented_profiles(
+                    tx, request.app.state.config, purpose, [r["id"] for r in rows]
+                )
+            rows = [r for r in rows if r["id"] in ok]
+    elif purpose is not None:
+        rows, nxt = consent.list_consented(store, request.app.state.config, purpose, cursor, limit)
     else:
         rows, nxt = svc.list_profiles(store, cursor, limit)
     return ProfilePage(data=[ProfileSummary(**r) for r in rows], next_cursor=nxt)

@@ -26,7 +26,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ucp.domain.resolution.blocking import pairs_in_groups
+from ucp.domain.resolution.comparisons import _PairView, indel_similarity, jaro_winkler
 from ucp.domain.resolution.fs_model import Model, prob_to_weight
+from ucp.domain.resolution.generic import LETTERS_SIMILAR, shared_rows
 from ucp.domain.resolution.scoring import ScoredPairs, score_pairs
 from ucp.domain.resolution.settings import ResolutionSettings
 from ucp.domain.resolution.table import RecordTable
@@ -141,6 +143,73 @@ class _Groups:
             self.values[keep].setdefault(id_type, set()).update(vals)
 
 
+def hard_conflicts(model: Model, settings: ResolutionSettings, table: RecordTable,
+                   batch: ScoredPairs) -> npt.NDArray[np.bool_]:
+    """Pairs that clustering never puts in one person, whatever their weight.
+
+    A configured `hard_conflicts` set all at "else"; or a `distinct_person` comparison at
+    "else" (two clearly different given names: not even an anagram-like scramble of each
+    other, see `LETTERS_SIMILAR`) with no `person_evidence` agreeing: household members and
+    people at one address share family name, address and phone, not themselves.
+    """
+    levels = batch.levels
+    index = {p.name: j for j, p in enumerate(model.params)}
+    last = {p.name: len(p.levels) for p in model.params}
+    hit = np.zeros(len(levels), dtype=bool)
+    for combo_names in settings.hard_conflicts:
+        if all(name in index for name in combo_names):
+            combo = np.ones(len(levels), dtype=bool)
+            for name in combo_names:
+                combo &= levels[:, index[name]] == last[name]
+            hit |= combo
+    distinct = [index[name] for name in settings.distinct_person if name in index]
+    if not distinct:
+        return hit
+    other = np.zeros(len(levels), dtype=bool)
+    names = np.zeros(len(levels), dtype=bool)
+    for j in distinct:
+        params = model.params[j]
+        if model.comparisons[j].feature == "given":
+            # "else", or only a phonetic likeness (Aimé/Anaïs): checked letter by letter below
+            weak = [k + 1 for k, level in enumerate(params.levels)
+                    if level in ("phonetic", "else")]
+            names |= np.isin(levels[:, j], weak)
+        else:
+            other |= levels[:, j] == len(params.levels)
+    for j, comparison in enumerate(model.comparisons):
+        if comparison.feature == "given":
+            # another birth date says little when the given names agree (a typo'd year)
+            strong = [k + 1 for k, level in enumerate(model.params[j].levels)
+                      if level in ("exact", "nickname", "jaro_winkler_0.92", "swapped")]
+            other &= ~np.isin(levels[:, j], strong)
+    evidence = list(settings.person_evidence)
+    evidence += [(c, len(model.params[index[c]].levels) - 1)
+                 for c in settings.exact_columns if c in index]
+    agree = np.zeros(len(levels), dtype=bool)
+    for name, strongest in evidence:
+        if name not in index:
+            continue
+        col = levels[:, index[name]]
+        fired = (col >= 1) & (col <= strongest)
+        feature = model.comparisons[index[name]].feature
+        if feature in ("email", "phone") and fired.any():
+            # a family mailbox or a landline is shared, not one person's evidence
+            shared = shared_rows(table, feature)
+            fired &= ~(shared[batch.ia] | shared[batch.ib])
+        agree |= fired
+    names &= ~agree
+    if names.any():
+        view = _PairView(table, batch.ia, batch.ib)
+        names &= jaro_winkler(view, "given", "given", names) < 0.8
+        names &= indel_similarity(view, "given_letters", names) < LETTERS_SIMILAR
+        # a swap on one side only (given of one = family of the other) is no conflict
+        for left, right in (("given", "family"), ("family", "given")):
+            if names.any():
+                names &= jaro_winkler(view, left, right, names, cross=True) < 0.8
+    return hit | names | (other & ~agree)
+    return hit
+
+
 def _intra_pairs(
     model: Model, table: RecordTable, labels: Ints, limit: int
 ) -> ScoredPairs | None:
@@ -170,18 +239,11 @@ def cluster_rows(
     linkable = np.flatnonzero((scored.weight >= auto_w) | (kinds > PROBABILISTIC))
     labels = connected_components(n, scored.ia[linkable], scored.ib[linkable])
     prior = model.prior_weight
-    index = {p.name: j for j, p in enumerate(model.params)}
-    hard_sets = [[index[name] for name in names] for names in settings.hard_conflicts
-                 if all(name in index for name in names)]
 
     def evidence_of(batch: ScoredPairs) -> npt.NDArray[np.float64]:
         ev = batch.weight - prior
-        for combo in hard_sets:
-            hit = np.ones(len(ev), dtype=bool)
-            for j in combo:
-                hit &= batch.levels[:, j] == len(model.params[j].levels)
-            ev = np.where(hit, -np.inf, ev)
-        return np.asarray(ev, dtype=np.float64)
+        hit = hard_conflicts(model, settings, table, batch)
+        return np.asarray(np.where(hit, -np.inf, ev), dtype=np.float64)
 
     # the evidence of every known pair inside a component, by pair code
     known: dict[int, float] = {}

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import fuzz
-from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.distance import OSA, Indel, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from ucp.domain.resolution.settings import ComparisonSpec
@@ -69,9 +69,20 @@ def _score(v: _PairView, fa: str, fb: str, where: Mask, scorer: Callable[..., An
     return out
 
 
-def jaro_winkler(v: _PairView, fa: str, fb: str, where: Mask) -> Floats:
-    """Jaro–Winkler similarity (0..1) for the pairs in `where`, 0 elsewhere."""
+def jaro_winkler(v: _PairView, fa: str, fb: str, where: Mask, cross: bool = False) -> Floats:
+    """Jaro–Winkler similarity (0..1) for the pairs in `where`, 0 elsewhere.
+
+    `cross`: only pairs with both values present are scored (others stay 0).
+    """
+    if cross:
+        a, b = v.cross(fa, fb)
+        where = where & _present(a, b)
     return _score(v, fa, fb, where, JaroWinkler.normalized_similarity)
+
+
+def indel_similarity(v: _PairView, feature: str, where: Mask) -> Floats:
+    """Normalized Indel similarity (0..1) for the pairs in `where`, 0 elsewhere."""
+    return _score(v, feature, feature, where, Indel.normalized_similarity)
 
 
 def edits(v: _PairView, feature: str, where: Mask) -> Floats:

@@ -101,8 +101,7 @@ class DeterministicResolver:
     def cluster(
         self, records: Sequence[ResolvableRecord], constraints: Constraints = NO_CONSTRAINTS
     ) -> list[Cluster]:
-        keys = {r.key for r in records}
-        constraints = constraints.restricted_to(keys)
+        constraints = constraints.restricted_to({r.key for r in records})
         groups = _Groups(records, constraints.cannot_link)
         links: dict[RecordKey, list[Link]] = defaultdict(list)
         # steward must-links first: they override identifier limits but never a cannot-link
@@ -117,9 +116,9 @@ class DeterministicResolver:
                 if self.linkable(ident):
                     holders[ident].append(r.key)
         for ident in sorted(holders, key=self._order):
-            keys = sorted(holders[ident])
-            anchor = keys[0]
-            for other in keys[1:]:
+            holding = sorted(holders[ident])
+            anchor = holding[0]
+            for other in holding[1:]:
                 ra, rb = groups.find(anchor), groups.find(other)
                 if ra == rb or not groups.fits(ra, rb, self.limits):
                     continue

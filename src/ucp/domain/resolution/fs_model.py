@@ -24,6 +24,8 @@ FORMAT = 1
 #: a term-frequency adjustment is kept within ± this many bits
 TF_CLIP = 6.0
 _FLOOR = 1e-6
+#: (finer, coarser) location features: an exact finer agreement makes the coarser one redundant
+NESTED: tuple[tuple[str, str], ...] = (("postcode", "locality"),)
 
 
 def prob_to_weight(p: float) -> float:
@@ -150,8 +152,25 @@ class Model:
             for level in self.comparisons[j].tf_levels:
                 hit = np.flatnonzero(levels[:, j] == level)
                 tf[hit, j] = self.tf_adjustment(j, level, table, ia[hit])
+        self._nest(levels, per, tf)
         total = self.prior_weight + per.sum(axis=1) + tf.sum(axis=1)
         return total, per, tf
+
+    def _nest(self, levels: npt.NDArray[np.int8], per: npt.NDArray[np.float64],
+              tf: npt.NDArray[np.float64]) -> None:
+        """A finer location that agrees exactly implies the coarser one: count it once.
+
+        Two records with the same postcode are in the same locality (almost always), so the
+        locality agreement adds no evidence then; without this the model counts one fact twice
+        and links strangers who merely live in the same postcode.
+        """
+        features = [c.feature for c in self.comparisons]
+        for fine, coarse in NESTED:
+            if fine in features and coarse in features:
+                f, c = features.index(fine), features.index(coarse)
+                hit = (levels[:, f] == 1) & (per[:, c] > 0)
+                per[hit, c] = 0.0
+                tf[hit, c] = 0.0
 
     # -- JSON --------------------------------------------------------------------------------
     def _body(self) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+from rapidfuzz.distance import Indel, JaroWinkler
 
 from ucp.domain.resolution.deterministic import IdentifierPolicy
 from ucp.domain.resolution.table import RecordTable
@@ -39,12 +40,80 @@ def name_key(table: RecordTable, row: int) -> str:
     return f"{family[:4]}/{given}" if family or given else ""
 
 
+def _shared_holders(table: RecordTable, rows: list[int]) -> bool:
+    if len(rows) > _SHARED_CHECK_LIMIT:
+        return True
+    return any(clearly_different_given(table, x, y) for i, x in enumerate(rows)
+               for y in rows[i + 1:])
+
+
 def is_generic(table: RecordTable, rows: list[int], min_names: int) -> bool:
     """A value is generic when its holders carry at least `min_names` unrelated names."""
     if len(rows) < min_names:
         return False
     names = {k for r in rows if (k := name_key(table, r))}
     return len(names) >= min_names
+
+
+#: sorted-letter similarity from which two given names are one name scrambled or cut (Ivy/Iy,
+#: Olivia/Ilivoa), not two people
+LETTERS_SIMILAR = 0.8
+#: holders of one value beyond this many are not compared name by name (a generic value anyway)
+_SHARED_CHECK_LIMIT = 50
+
+
+def clearly_different_given(table: RecordTable, x: int, y: int) -> bool:
+    """Two present given names that are no nickname, initial, typo or scramble of each other."""
+    given = table.column("given")
+    a, b = given[x], given[y]
+    if not a or not b or a == b or len(a) == 1 or len(b) == 1:
+        return False
+    canon = table.column("given_canon")
+    if set(canon[x].split("|")) & set(canon[y].split("|")):
+        return False
+    if _alike(a, b):
+        return False
+    family = table.column("family")
+    # one side has given and family swapped (Alfie Griffiths / Griffiths Alfie)
+    return not (_alike(a, family[y]) or _alike(b, family[x]))
+
+
+def _alike(a: str, b: str) -> bool:
+    if not a or not b:
+        return False
+    if JaroWinkler.normalized_similarity(a, b) >= 0.8:
+        return True
+    return bool(Indel.normalized_similarity("".join(sorted(a)), "".join(sorted(b)))
+                >= LETTERS_SIMILAR)
+
+
+def shared_rows(table: RecordTable, feature: str) -> npt.NDArray[np.bool_]:
+    """Rows whose `feature` value is *shared*: held by records with clearly different given
+    names (a household's landline or family mailbox), so it identifies no one person.
+
+    Reads only the set of holders of each value: order independent. Cached on the table.
+    """
+    cache_key = (feature, "\x00shared")
+    found = table._flags.get(cache_key)
+    if found is not None:
+        return found
+    codes, _ = table.codes(feature)
+    col = table.column(feature)
+    out = np.zeros(len(table), dtype=bool)
+    present = np.flatnonzero(col != "")
+    if len(present):
+        counts = np.bincount(codes[present])
+        multi = present[counts[codes[present]] >= 2]
+        holders: dict[int, list[int]] = defaultdict(list)
+        for row in multi.tolist():
+            holders[int(codes[row])].append(row)
+        for rows in holders.values():
+            if len(rows) > _SHARED_CHECK_LIMIT or any(
+                    clearly_different_given(table, x, y)
+                    for i, x in enumerate(rows) for y in rows[i + 1:]):
+                out[rows] = True
+    table._flags[cache_key] = out
+    return out
 
 
 def identifier_edges(
@@ -65,7 +134,7 @@ def identifier_edges(
         rows = sorted(set(holders[ident]))
         if len(rows) < 2:
             continue
-        if is_generic(table, rows, min_names):
+        if is_generic(table, rows, min_names) or _shared_holders(table, rows):
             generic.add(ident)
             continue
         if len(rows) <= _ALL_PAIRS_UP_TO:

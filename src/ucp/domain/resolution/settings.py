@@ -90,6 +90,15 @@ DEFAULT_BLOCKING: tuple[BlockingRule, ...] = (
 HOUSEHOLD_SAFE: tuple[tuple[str, ...], ...] = (("given_name", "birth_date"),
                                                ("given_name", "email"))
 
+#: comparisons whose clearly different values (their "else" level, both present) say "another
+#: person" unless person evidence agrees: a household shares family name, address, landline,
+#: sometimes an email; only the given name tells its members apart
+DISTINCT_PERSON: tuple[str, ...] = ("given_name",)
+
+#: evidence that belongs to one person, not to a household: (comparison, how many of its
+#: strongest levels count). Every extra exact column (a national id) counts too.
+PERSON_EVIDENCE: tuple[tuple[str, int], ...] = (("birth_date", 2), ("email", 2))
+
 
 @dataclass(frozen=True, slots=True)
 class ResolutionSettings:
@@ -107,6 +116,12 @@ class ResolutionSettings:
             on both sides, are a hard conflict, e.g. `(("given_name", "birth_date"),)` keeps
             household members apart (see `HOUSEHOLD_SAFE`). Off by default: heavily corrupted
             sources (febrl, Splink's fake data) have true duplicates that differ on both.
+        distinct_person: comparisons at their "else" level (values on both sides: a given
+            name that is no nickname, initial, typo or phonetic variant of the other) that make
+            a pair a hard conflict unless some `person_evidence` agrees.
+        person_evidence: (comparison, number of its strongest levels) that belong to one
+            person (birth date exact or a typo of it, email exact or same local part); every
+            extra exact column counts with all its agreeing levels.
         min_cross_probability: two groups join only when the mean match probability over all
             their cross pairs reaches this (average-linkage support; stops chaining).
         exact_columns: extra attributes compared exactly (with a one-typo level), e.g. an
@@ -128,6 +143,8 @@ class ResolutionSettings:
     max_block_size: int = 500
     conflict_weight: float = -10.0
     hard_conflicts: tuple[tuple[str, ...], ...] = ()
+    distinct_person: tuple[str, ...] = DISTINCT_PERSON
+    person_evidence: tuple[tuple[str, int], ...] = PERSON_EVIDENCE
     min_cross_probability: float = 0.15
     exact_columns: tuple[str, ...] = ()
     text_columns: tuple[str, ...] = ()

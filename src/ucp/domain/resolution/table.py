@@ -30,7 +30,7 @@ BASE_FEATURES: tuple[str, ...] = (
 #: features computed from the base ones
 DERIVED_FEATURES: tuple[str, ...] = (
     "given_initial", "family_initial", "name_pair", "birth_year", "birth_month", "email_local",
-    "phone_last7", "address", "dob_swap",
+    "phone_last7", "address", "dob_swap", "given_letters",
 )
 _SPACE = re.compile(r"\s+")
 NO_DATE = np.iinfo(np.int64).min
@@ -228,6 +228,7 @@ class RecordTable:
             for parts in zip(cols["house_number"], cols["street"], cols["address_line2"],
                              strict=True)
         ]
+        cols["given_letters"] = ["".join(sorted(g)) for g in given]
         cols["dob_swap"] = [(f"{d[:4]}-{d[8:10]}-{d[5:7]}" if len(d) == 10 else "") for d in dob]
         days = np.array([d if len(d) == 10 else "NaT" for d in dob], dtype="datetime64[D]")
         dob_days = days.astype(np.int64)
