@@ -84,3 +84,23 @@ def test_lifting_by_identifier_lets_them_back_in(erased: Store, tmp_path: Path) 
     assert len(ann_profiles(erased)) == 1
     lifted = suppression.list_suppressions(erased, include_lifted=True)
     assert sum(1 for r in lifted if r["lifted_by"] == "cli:admin") == 4
+
+
+def test_the_real_time_worker_drops_suppressed_messages(erased: Store) -> None:
+    """Through the collector's own worker (MessageApplier), not a hand-built ingestor."""
+    from datetime import UTC, datetime
+
+    from ucp.services.worker import Message, MessageApplier
+
+    now_ = datetime.now(UTC)
+    messages = [
+        Message("web", m["messageId"], m["type"], m, now_)
+        for m in (identify_ann(9), track_ann(99))
+    ]
+    with erased.read() as tx:
+        before = tx.counts()
+    MessageApplier(erased, config(), SECRET).apply_messages(messages)
+    with erased.read() as tx:
+        after = tx.counts()
+    assert (after["records"], after["events"]) == (before["records"], before["events"])
+    assert ann_profiles(erased) == []
