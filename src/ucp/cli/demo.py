@@ -14,7 +14,7 @@ from rich.table import Table
 from ucp.config import load_config
 from ucp.domain.evaluation import evaluate
 from ucp.errors import InputError
-from ucp.services.evaluate import load_truth
+from ucp.services.evaluate import load_truth, store_clusters
 from ucp.services.ingest import ingest_file
 from ucp.services.keys import create_key
 from ucp.services.resolution import build_resolver, resolve_all
@@ -99,11 +99,7 @@ def run_demo(
         resolve_all(store, build_resolver(config, store), progress=update)
     with store.read() as tx:
         counts = tx.counts()
-        predicted = {
-            (src, key): pid or f"-{src}:{key}"
-            for rows in (tx.memberships(), tx.event_memberships())
-            for src, key, pid in rows
-        }
+    predicted, _ = store_clusters(store)
     score = evaluate(load_truth(data / "truth.csv"), predicted)
     out.print(
         f"[bold]{counts['records']}[/bold] records and [bold]{counts['events']}[/bold] events "

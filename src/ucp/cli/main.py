@@ -441,13 +441,7 @@ def evaluate(
                 clusters, id_col, cluster_col, source_col, truth=truth_map
             )
         else:
-            with st.store.read() as tx:
-                predicted = {
-                    (src, key): pid or f"unresolved:{src}:{key}"
-                    for rows in (tx.memberships(), tx.event_memberships())
-                    for src, key, pid in rows
-                }
-                loaded = set(tx.source_ranks())
+            predicted, loaded = ev.store_clusters(st.store)
             if not all_truth:
                 skipped = sorted({src for src, _ in truth_map} - loaded)
                 truth_map = {k: v for k, v in truth_map.items() if k[0] in loaded}

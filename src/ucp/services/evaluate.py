@@ -23,6 +23,7 @@ from rich.text import Text
 
 from ucp.domain.evaluation import Evaluation
 from ucp.errors import InputError, UnsupportedFormat
+from ucp.store.store import Store
 
 RecordKey = tuple[str, str]
 
@@ -154,3 +155,16 @@ def render_report(evaluation: Evaluation) -> Group:
                           keys + (f" … +{more}" if more > 0 else ""))
         parts.append(table)
     return Group(*parts)
+
+
+def store_clusters(store: Store) -> tuple[dict[tuple[str, str], str], set[str]]:
+    """The store's partition for scoring: each record's profile and each owned event's profile
+    (an unresolved record is its own cluster), and the names of the sources in the store."""
+    with store.read() as tx:
+        predicted = {
+            (src, key): pid or f"unresolved:{src}:{key}"
+            for rows in (tx.memberships(), tx.event_memberships())
+            for src, key, pid in rows
+        }
+        sources = set(tx.source_ranks())
+    return predicted, sources
