@@ -83,6 +83,7 @@ async def drive(port: int, key: str, paths: list[str], seconds: float,
     async def client(offset: int) -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         i = offset
         while time.perf_counter() < deadline:
             path = paths[i % len(paths)]

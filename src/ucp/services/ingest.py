@@ -24,7 +24,7 @@ from ucp.domain.mapping import MappingProblem, RowMapping
 from ucp.domain.model import Identifier, MappedEvent, MappedRow, RecordKey, ResolvableRecord
 from ucp.domain.search import record_terms
 from ucp.domain.standardize import Context, standardize, standardize_record
-from ucp.services import suppression
+from ucp.services import audit, suppression
 from ucp.services.consent import IngestConsent
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.services.resolution import build_resolver, resolve_touched
@@ -396,6 +396,7 @@ def ingest_file(
     progress: Callable[[int, int], None] | None = None,
     resolve: bool = True,
     secret: bytes | None = None,
+    actor: str = "cli",
 ) -> IngestReport:
     """Ingest one file for one source; see the module docstring for the guarantees.
 
@@ -415,5 +416,10 @@ def ingest_file(
     finally:
         rejects.close()
     report.seconds = round(time.perf_counter() - started, 3)
+    with store.write() as tx:
+        audit.record(tx, actor, "ingest.completed", source, details={
+            k: getattr(report, k) for k in ("rows", "inserted", "updated", "unchanged",
+                                            "rejected", "events_inserted")
+        })
     report.rejects_path = str(rejects_path) if rejects_path and report.rejected else None
     return report

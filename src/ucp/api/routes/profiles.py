@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from ucp.api.auth import require
@@ -43,12 +44,12 @@ def get_profile(
     purpose: Annotated[
         str | None, Query(description="what the data is for: 403 unless the person consented")
     ] = None,
-) -> dict[str, Any]:
+) -> Response:
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
     store, config = request.app.state.store, request.app.state.config
     # consent check, read audit and PII masking: services.privacy (issue 8)
-    return privacy.read_profile(
+    body = privacy.read_profile(
         store,
         config,
         profile_id,
@@ -58,6 +59,8 @@ def get_profile(
         as_of=as_of,
         request_id=request.state.request_id,
     )
+    # a profile is a large nested document: orjson directly, not FastAPI's generic encoder
+    return Response(orjson.dumps(body, default=str), media_type="application/json")
 
 
 @router.get("/profiles/{profile_id}/history", summary="The changes that shaped a profile")
