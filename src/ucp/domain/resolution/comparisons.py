@@ -157,6 +157,15 @@ class Comparison:
         return m, [x / total for x in u]
 
 
+def _swapped_names(v: _PairView, todo: Mask) -> Mask:
+    """Pairs whose given and family names are each other's (Jaro–Winkler ≥ 0.9 both ways)."""
+    ga, fb = v.cross("given", "family")
+    fa, gb = v.cross("family", "given")
+    both = todo & _present(ga, fb) & _present(fa, gb)
+    return ((jaro_winkler(v, "given", "family", both) >= 0.9)
+            & (jaro_winkler(v, "family", "given", both) >= 0.9))
+
+
 class GivenNameComparison(Comparison):
     levels = ("exact", "nickname", "jaro_winkler_0.92", "phonetic", "swapped",
               "jaro_winkler_0.80", "initial", "else")
@@ -175,11 +184,7 @@ class GivenNameComparison(Comparison):
             return jw["s"]
 
         def swapped(todo: Mask) -> Mask:
-            ga, fb = v.cross("given", "family")
-            fa, gb = v.cross("family", "given")
-            both = todo & _present(ga, fb) & _present(fa, gb)
-            return ((jaro_winkler(v, "given", "family", both) >= 0.9)
-                    & (jaro_winkler(v, "family", "given", both) >= 0.9))
+            return _swapped_names(v, todo)
 
         short = v.table.flag("given", "initial")
         first_a, first_b = v.sides("given_initial")
@@ -214,11 +219,7 @@ class FamilyNameComparison(Comparison):
             return jw["s"]
 
         def swapped(todo: Mask) -> Mask:
-            ga, fb = v.cross("given", "family")
-            fa, gb = v.cross("family", "given")
-            both = todo & _present(ga, fb) & _present(fa, gb)
-            return ((jaro_winkler(v, "given", "family", both) >= 0.9)
-                    & (jaro_winkler(v, "family", "given", both) >= 0.9))
+            return _swapped_names(v, todo)
 
         exact = np.asarray(a == b, dtype=bool)
         ok = ok & ~(~exact & swapped(ok & ~exact))
