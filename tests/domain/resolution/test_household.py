@@ -71,3 +71,33 @@ def test_an_exact_postcode_makes_the_locality_agreement_redundant() -> None:
     scored = score_pairs(model, table, np.array([0, 0]), np.array([1, 2]))
     locality = [p.name for p in model.params].index("locality")
     assert scored.per[0, locality] == 0.0 and scored.per[1, locality] > 0.0
+
+
+def _partition(records: list) -> set[frozenset[str]]:  # type: ignore[type-arg]
+    resolver = ProbabilisticResolver(Model.untrained(SETTINGS), SETTINGS, {})
+    return {frozenset(k.source_key for k in c.members) for c in resolver.cluster(records)}
+
+
+def test_a_minority_name_conflict_is_outvoted_by_person_evidence() -> None:
+    # one person, four records; the fifth has a replaced given name: it agrees with three of
+    # them on the birth date and conflicts on names only with the one whose date is missing
+    dob = {"birth_date": "1972-06-15"}
+    records = [person("org", given_name="Joel", **dob, **HOME),
+               person("d1", given_name="Joel", **dob, **HOME),
+               person("d2", given_name="Joel", **dob, **HOME),
+               person("d3", given_name="Joel", **HOME),
+               person("odd", given_name="Emmeline", **dob, **HOME)]
+    assert frozenset({"org", "d1", "d2", "d3", "odd"}) in _partition(records)
+
+
+def test_name_conflicts_not_outvoted_keep_household_members_apart() -> None:
+    # the spouse agrees on nothing that belongs to one person: every cross pair conflicts
+    records = [person("j1", given_name="John", birth_date="1970-01-02", **HOME),
+               person("j2", given_name="John", birth_date="1970-01-02", **HOME),
+               person("m1", given_name="Mary", birth_date="1972-05-06", **HOME)]
+    assert frozenset({"m1"}) in _partition(records)
+    # as many name conflicts as person agreements: still refused
+    dob = {"birth_date": "1972-06-15"}
+    tie = [person("a", given_name="Joel", **dob, **HOME), person("b", given_name="Joel", **HOME),
+           person("c", given_name="Emmeline", **dob, **HOME)]
+    assert frozenset({"c"}) in _partition(tie)

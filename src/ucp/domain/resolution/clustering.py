@@ -9,7 +9,10 @@ groups join only when
 - they hold no two different records of a source marked unique-per-person,
 - identifier `max_per_profile` limits still hold,
 - no cross pair is a hard conflict (evidence below `conflict_weight`, or a hard-conflict
-  comparison at its "else" level), and
+  comparison at its "else" level); a *name* conflict (two clearly different given names with
+  no person evidence agreeing) refuses the join unless more cross pairs agree on person
+  evidence (birth date, a non-shared email, an id column) than conflict on names: then the
+  minority is read as a corrupted record, not as another person, and
 - for probabilistic links, the mean match probability over all cross pairs reaches
   `min_cross_probability` (average-linkage support: one strong edge is not enough).
 
@@ -38,6 +41,8 @@ Ints = npt.NDArray[np.int64]
 MANUAL, IDENTIFIER, PROBABILISTIC = 2, 1, 0
 KIND_NAMES = {MANUAL: "manual", IDENTIFIER: "identifier", PROBABILISTIC: "probabilistic"}
 _CROSS_CHECK_LIMIT = 40_000
+#: evidence value marking a name conflict: refuses a join unless person evidence outvotes it
+NAME_CONFLICT = -1e300
 
 
 def connected_components(n: int, a: Ints, b: Ints) -> Ints:
@@ -145,7 +150,17 @@ class _Groups:
 
 def hard_conflicts(model: Model, settings: ResolutionSettings, table: RecordTable,
                    batch: ScoredPairs) -> npt.NDArray[np.bool_]:
-    """Pairs that clustering never puts in one person, whatever their weight.
+    """Pairs that clustering never puts in one person on their own (see `conflict_parts`)."""
+    absolute, names, _ = conflict_parts(model, settings, table, batch)
+    return absolute | names
+
+
+Flags = npt.NDArray[np.bool_]
+
+
+def conflict_parts(model: Model, settings: ResolutionSettings, table: RecordTable,
+                   batch: ScoredPairs) -> tuple[Flags, Flags, Flags]:
+    """(absolute conflicts, name conflicts, person evidence agreeing) per pair.
 
     A configured `hard_conflicts` set all at "else"; or a `distinct_person` comparison at
     "else" (two clearly different given names: not even an anagram-like scramble of each
@@ -164,7 +179,7 @@ def hard_conflicts(model: Model, settings: ResolutionSettings, table: RecordTabl
             hit |= combo
     distinct = [index[name] for name in settings.distinct_person if name in index]
     if not distinct:
-        return hit
+        return hit, np.zeros(len(levels), dtype=bool), np.zeros(len(levels), dtype=bool)
     other = np.zeros(len(levels), dtype=bool)
     names = np.zeros(len(levels), dtype=bool)
     for j in distinct:
@@ -206,7 +221,7 @@ def hard_conflicts(model: Model, settings: ResolutionSettings, table: RecordTabl
         for left, right in (("given", "family"), ("family", "given")):
             if names.any():
                 names &= jaro_winkler(view, left, right, names, cross=True) < 0.8
-    return hit | names | (other & ~agree)
+    return hit | (other & ~agree), names, agree
     return hit
 
 
@@ -240,24 +255,26 @@ def cluster_rows(
     labels = connected_components(n, scored.ia[linkable], scored.ib[linkable])
     prior = model.prior_weight
 
-    def evidence_of(batch: ScoredPairs) -> npt.NDArray[np.float64]:
-        ev = batch.weight - prior
-        hit = hard_conflicts(model, settings, table, batch)
-        return np.asarray(np.where(hit, -np.inf, ev), dtype=np.float64)
-
-    # the evidence of every known pair inside a component, by pair code
+    # the evidence of every known pair inside a component, by pair code; and the pairs whose
+    # person evidence (birth date, email, id column) agrees, which can outvote name conflicts
     known: dict[int, float] = {}
+    vouched: set[int] = set()
+
+    def remember(batch: ScoredPairs, rows: npt.NDArray[np.bool_] | None = None) -> None:
+        absolute, names, agree = conflict_parts(model, settings, table, batch)
+        ev = np.where(names, NAME_CONFLICT, batch.weight - prior)
+        ev = np.where(absolute, -np.inf, ev)
+        codes = batch.ia * n + batch.ib
+        if rows is not None:
+            ev, codes, agree = ev[rows], codes[rows], agree[rows]
+        known.update(zip(codes.tolist(), ev.tolist(), strict=True))
+        vouched.update(codes[agree].tolist())
+
     inside = linkable[labels[scored.ia[linkable]] == labels[scored.ib[linkable]]]
-    cand_ev = evidence_of(scored)
-    same = labels[scored.ia] == labels[scored.ib]
-    for code, ev in zip((scored.ia[same] * n + scored.ib[same]).tolist(),
-                        cand_ev[same].tolist(), strict=True):
-        known[code] = ev
+    remember(scored, labels[scored.ia] == labels[scored.ib])
     intra = _intra_pairs(model, table, labels, settings.component_pairs_limit)
     if intra is not None:
-        for code, ev in zip((intra.ia * n + intra.ib).tolist(), evidence_of(intra).tolist(),
-                            strict=True):
-            known[code] = ev
+        remember(intra)
 
     groups = _Groups(table, constraints)
     order = inside[np.lexsort((scored.ib[inside], scored.ia[inside], -scored.weight[inside],
@@ -273,8 +290,8 @@ def cluster_rows(
         kind = int(kinds[e])
         reason = groups.blocked_by_rules(ra, rb, kind == MANUAL)
         if reason is None and kind != MANUAL:
-            reason = _cross_check(groups.members[ra], groups.members[rb], known, n, prior,
-                                  conflict, min_p if kind == PROBABILISTIC else 0.0)
+            reason = _cross_check(groups.members[ra], groups.members[rb], known, vouched, n,
+                                  prior, conflict, min_p if kind == PROBABILISTIC else 0.0)
         if reason is not None:
             refused[e] = reason
             continue
@@ -286,21 +303,33 @@ def cluster_rows(
     return ClusterOutcome(final, links, refused)
 
 
-def _cross_check(ga: list[int], gb: list[int], known: dict[int, float], n: int, prior: float,
-                 conflict: float, min_p: float) -> str | None:
+def _cross_check(ga: list[int], gb: list[int], known: dict[int, float], vouched: set[int],
+                 n: int, prior: float, conflict: float, min_p: float) -> str | None:
+    """Why groups `ga` and `gb` may not join, or None.
+
+    Name conflicts are outvoted only by more cross pairs whose person evidence agrees.
+    """
     if len(ga) * len(gb) > _CROSS_CHECK_LIMIT:
         return None
-    total, count = 0.0, 0
+    total, count, names, persons = 0.0, 0, 0, 0
     for x in ga:
         for y in gb:
-            ev = known.get(x * n + y if x < y else y * n + x)
+            code = x * n + y if x < y else y * n + x
+            ev = known.get(code)
             if ev is None:
+                continue
+            persons += code in vouched
+            if ev == NAME_CONFLICT:
+                names += 1
+                count += 1
                 continue
             if ev < conflict:
                 return "conflict"
             w = ev + prior
             total += 1.0 / (1.0 + 2.0 ** (-w)) if w > -60 else 0.0
             count += 1
+    if names and persons <= names:
+        return "conflict"
     if count and min_p > 0 and total / count < min_p:
         return "weak_support"
     return None

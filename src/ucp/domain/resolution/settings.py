@@ -76,6 +76,7 @@ DEFAULT_BLOCKING: tuple[BlockingRule, ...] = (
     BlockingRule("street_locality", ("street", "locality")),
     BlockingRule("given_phonetic_month", ("given_nysiis", "birth_month")),
     BlockingRule("family_locality", ("family", "locality")),
+    BlockingRule("given_locality", ("given", "locality")),
     BlockingRule("given_family_phonetic", ("given_meta", "family_meta")),
     BlockingRule("canonical_dob", ("given_canon", "dob")),
     BlockingRule("dob", ("dob",)),
