@@ -90,3 +90,31 @@ def test_review_decisions_become_constraints(trained: Store, data: Path) -> None
     a1, b1 = (tuple(items[1][x].split(":", 1)) for x in ("a", "b"))
     assert owner[a0] == owner[b0]
     assert owner[a1] != owner[b1]
+
+
+def test_a_pairs_file_refines_m_and_bad_rows_are_named(trained: Store, data: Path,
+                                                        tmp_path: Path) -> None:
+    from ucp.services.training import read_labels
+
+    config = load_config(data / "ucp.yaml")
+    with trained.read() as tx:
+        keys = [rec.key for _, rec, _ in tx.iter_resolvable(with_attributes=False)][:4]
+    good = tmp_path / "pairs.csv"
+    good.write_text("a,b,match\n"
+                    f"{keys[0].source}:{keys[0].source_key},{keys[1].source}:{keys[1].source_key},yes\n"
+                    f"{keys[2].source}:{keys[2].source_key},{keys[3].source}:{keys[3].source_key},0\n")
+    labels = read_labels(good)
+    assert [same for _, _, same in labels] == [True, False]
+    result = train_model(trained, config, extra_labels=labels)
+    assert result.labels == 2 and result.model.meta["labels"] == 1  # positives refine m
+    bad = tmp_path / "bad.csv"
+    bad.write_text("a,b,match\ncrm:1,crm:2,true\ncrm:1,nokey,true\n")
+    with pytest.raises(InputError) as exc:
+        read_labels(bad)
+    assert exc.value.context == {"row": 3, "field": "b"}
+    bad.write_text("a,b,match\ncrm:1,crm:2,perhaps\n")
+    with pytest.raises(InputError, match="row 2, column 'match'"):
+        read_labels(bad)
+    bad.write_text("a,match\n")
+    with pytest.raises(InputError, match="missing: b"):
+        read_labels(bad)

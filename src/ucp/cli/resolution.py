@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import orjson
@@ -28,20 +29,26 @@ def train(
         int | None, typer.Option(help="train on a random sample of this many records")
     ] = None,
     seed: Annotated[int, typer.Option(help="seed of the random pairs and the sample")] = 0,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="CSV of known pairs (columns a, b as SOURCE:KEY, match true/false) "
+                     "that refine m, beside the steward decisions"),
+    ] = None,
 ) -> None:
     """Train the matching model (Fellegi–Sunter, no labels needed); print the m/u table."""
-    from ucp.services.training import train_model
+    from ucp.services.training import read_labels, train_model
 
     st = state(ctx)
     try:
+        extra = read_labels(labels) if labels is not None else []
         with err.status("training …"):
-            result = train_model(st.store, st.config, sample, seed, actor())
+            result = train_model(st.store, st.config, sample, seed, actor(), extra)
     except UCPError as exc:
         fail(exc)
         return
     out.print(result.report.to_text(), highlight=False)
     out.print(f"model {result.model.version} trained on {result.records} records "
-              f"({result.labels} steward labels) in {result.seconds} s; it is now active — "
+              f"({result.labels} labels) in {result.seconds} s; it is now active — "
               "run `ucp resolve` to apply it")
 
 
