@@ -8,7 +8,7 @@ arrays of pairs at once (numpy + rapidfuzz), never pair by pair in Python.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -28,22 +28,42 @@ Pairs = npt.NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class _PairView:
-    """Both sides of a batch of pairs, with column access cached."""
+    """Both sides of a batch of pairs. Equality and presence are tested on integer codes of
+    the distinct values (`RecordTable.codes`), never string by string."""
 
     table: RecordTable
     ia: Pairs
     ib: Pairs
+    _coded: dict[str, tuple[Pairs, Pairs, int]] = field(default_factory=dict)
 
     def sides(self, feature: str) -> tuple[Strings, Strings]:
         col = self.table.column(feature)
         return col[self.ia], col[self.ib]
 
-    def cross(self, fa: str, fb: str) -> tuple[Strings, Strings]:
-        return self.table.column(fa)[self.ia], self.table.column(fb)[self.ib]
+    def coded(self, feature: str) -> tuple[Pairs, Pairs, int]:
+        """Both sides as value codes, and the code of "" (-1 when no value is empty)."""
+        found = self._coded.get(feature)
+        if found is None:
+            codes, uniq = self.table.codes(feature)
+            empty = np.flatnonzero(uniq == "")
+            found = (codes[self.ia], codes[self.ib], int(empty[0]) if len(empty) else -1)
+            self._coded[feature] = found
+        return found
 
+    def same(self, feature: str) -> Mask:
+        """Pairs whose two values are equal (both empty counts as equal)."""
+        ca, cb, _ = self.coded(feature)
+        return np.asarray(ca == cb, dtype=bool)
 
-def _present(a: Strings, b: Strings) -> Mask:
-    return np.asarray((a != "") & (b != ""), dtype=bool)
+    def agree(self, feature: str) -> Mask:
+        """Pairs whose two values are equal and not empty."""
+        ca, cb, empty = self.coded(feature)
+        return np.asarray((ca == cb) & (ca != empty), dtype=bool)
+
+    def present(self, feature: str) -> Mask:
+        """Pairs with a value on both sides."""
+        ca, cb, empty = self.coded(feature)
+        return np.asarray((ca != empty) & (cb != empty), dtype=bool)
 
 
 def _score(v: _PairView, fa: str, fb: str, where: Mask, scorer: Callable[..., Any],
@@ -75,8 +95,9 @@ def jaro_winkler(v: _PairView, fa: str, fb: str, where: Mask, cross: bool = Fals
     `cross`: only pairs with both values present are scored (others stay 0).
     """
     if cross:
-        a, b = v.cross(fa, fb)
-        where = where & _present(a, b)
+        ca, _, empty_a = v.coded(fa)
+        _, cb, empty_b = v.coded(fb)
+        where = where & (ca != empty_a) & (cb != empty_b)
     return _score(v, fa, fb, where, JaroWinkler.normalized_similarity)
 
 
@@ -110,12 +131,12 @@ def _assign(present: Mask, conditions: list[Callable[[Mask], Mask]]) -> Levels:
 
 
 def _sets_overlap(v: _PairView, feature: str, where: Mask) -> Mask:
-    a, b = v.sides(feature)
-    out = np.asarray(where & (a == b), dtype=bool)
+    out = np.asarray(where & v.same(feature), dtype=bool)
     many = v.table.flag(feature, "|")
     multi = np.flatnonzero(where & ~out & (many[v.ia] | many[v.ib]))
+    col = v.table.column(feature)
     for i in multi:
-        out[i] = bool(set(a[i].split("|")) & set(b[i].split("|")))
+        out[i] = bool(set(col[v.ia[i]].split("|")) & set(col[v.ib[i]].split("|")))
     return out
 
 
@@ -159,9 +180,7 @@ class Comparison:
 
 def _swapped_names(v: _PairView, todo: Mask) -> Mask:
     """Pairs whose given and family names are each other's (Jaro–Winkler ≥ 0.9 both ways)."""
-    ga, fb = v.cross("given", "family")
-    fa, gb = v.cross("family", "given")
-    both = todo & _present(ga, fb) & _present(fa, gb)
+    both = todo & v.present("given") & v.present("family")
     return ((jaro_winkler(v, "given", "family", both) >= 0.9)
             & (jaro_winkler(v, "family", "given", both) >= 0.9))
 
@@ -171,11 +190,7 @@ class GivenNameComparison(Comparison):
               "jaro_winkler_0.80", "initial", "else")
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides("given")
-        ok = _present(a, b)
-        ca, cb = v.sides("given_canon")
-        ma, mb = v.sides("given_meta")
-        na, nb = v.sides("given_nysiis")
+        ok = v.present("given")
         jw: dict[str, Floats] = {}
 
         def sim(todo: Mask) -> Floats:
@@ -187,16 +202,14 @@ class GivenNameComparison(Comparison):
             return _swapped_names(v, todo)
 
         short = v.table.flag("given", "initial")
-        first_a, first_b = v.sides("given_initial")
         return _assign(ok, [
-            lambda t: np.asarray(a == b, dtype=bool),
-            lambda t: _sets_overlap(v, "given_canon", t & _present(ca, cb)),
+            lambda t: v.same("given"),
+            lambda t: _sets_overlap(v, "given_canon", t & v.present("given_canon")),
             lambda t: sim(t) >= 0.92,
-            lambda t: np.asarray(((ma == mb) & (ma != "")) | ((na == nb) & (na != "")),
-                                 dtype=bool),
+            lambda t: v.agree("given_meta") | v.agree("given_nysiis"),
             swapped,
             lambda t: sim(t) >= 0.80,
-            lambda t: np.asarray((short[v.ia] | short[v.ib]) & (first_a == first_b),
+            lambda t: np.asarray((short[v.ia] | short[v.ib]) & v.same("given_initial"),
                                  dtype=bool),
         ])
 
@@ -207,10 +220,7 @@ class FamilyNameComparison(Comparison):
     levels = ("exact", "jaro_winkler_0.92", "phonetic", "jaro_winkler_0.80", "else")
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides("family")
-        ok = _present(a, b)
-        ma, mb = v.sides("family_meta")
-        na, nb = v.sides("family_nysiis")
+        ok = v.present("family")
         jw: dict[str, Floats] = {}
 
         def sim(todo: Mask) -> Floats:
@@ -221,13 +231,12 @@ class FamilyNameComparison(Comparison):
         def swapped(todo: Mask) -> Mask:
             return _swapped_names(v, todo)
 
-        exact = np.asarray(a == b, dtype=bool)
+        exact = v.same("family")
         ok = ok & ~(~exact & swapped(ok & ~exact))
         return _assign(ok, [
             lambda t: exact,
             lambda t: sim(t) >= 0.92,
-            lambda t: np.asarray(((ma == mb) & (ma != "")) | ((na == nb) & (na != "")),
-                                 dtype=bool),
+            lambda t: v.agree("family_meta") | v.agree("family_nysiis"),
             lambda t: sim(t) >= 0.80,
         ])
 
@@ -236,8 +245,7 @@ class DateComparison(Comparison):
     levels = ("exact", "one_digit_or_day_month_swap", "within_1_year", "within_n_years", "else")
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides(self.feature)
-        ok = _present(a, b)
+        ok = v.present(self.feature)
         days = v.table.dob_days
         da, db = days[v.ia], days[v.ib]
         valid = (da != NO_DATE) & (db != NO_DATE)
@@ -246,11 +254,14 @@ class DateComparison(Comparison):
 
         def typo(todo: Mask) -> Mask:
             close = edits(v, self.feature, todo) <= 1
-            swap = v.table.column("dob_swap")[v.ia] == b
-            return np.asarray(close | (swap & todo), dtype=bool)
+            idx = np.flatnonzero(todo & ~close)
+            swap = np.zeros(len(todo), dtype=bool)
+            swap[idx] = v.table.column("dob_swap")[v.ia[idx]] == v.table.column(
+                self.feature)[v.ib[idx]]
+            return np.asarray(close | swap, dtype=bool)
 
         return _assign(ok, [
-            lambda t: np.asarray(a == b, dtype=bool),
+            lambda t: v.same(self.feature),
             typo,
             lambda t: gap <= 366,
             lambda t: gap <= int(366 * years),
@@ -262,12 +273,9 @@ class EmailComparison(Comparison):
     tf_features = {1: "email", 2: "email_local"}
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides("email")
-        ok = _present(a, b)
-        la, lb = v.sides("email_local")
-        return _assign(ok, [
-            lambda t: np.asarray(a == b, dtype=bool),
-            lambda t: np.asarray((la == lb) & (la != ""), dtype=bool),
+        return _assign(v.present("email"), [
+            lambda t: v.same("email"),
+            lambda t: v.agree("email_local"),
             lambda t: jaro_winkler(v, "email", "email", t) >= 0.88,
         ])
 
@@ -276,12 +284,9 @@ class PhoneComparison(Comparison):
     levels = ("exact", "same_last_7_digits", "one_digit", "else")
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides("phone")
-        ok = _present(a, b)
-        la, lb = v.sides("phone_last7")
-        return _assign(ok, [
-            lambda t: np.asarray(a == b, dtype=bool),
-            lambda t: np.asarray((la == lb) & (la != ""), dtype=bool),
+        return _assign(v.present("phone"), [
+            lambda t: v.same("phone"),
+            lambda t: v.agree("phone_last7"),
             lambda t: edits(v, "phone", t) <= 1,
         ])
 
@@ -291,17 +296,14 @@ class AddressComparison(Comparison):
               "tokens_0.70", "else")
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides("address")
-        ok = _present(a, b)
-        na, nb = v.sides("house_number")
-        sa, sb = v.sides("street")
-        same_number = np.asarray((na == nb) & (na != ""), dtype=bool)
-        other_number = np.asarray((na != nb) & (na != "") & (nb != ""), dtype=bool)
+        ok = v.present("address")
+        same_number = v.agree("house_number")
+        other_number = v.present("house_number") & ~v.same("house_number")
         cache: dict[str, Floats] = {}
 
         def street(todo: Mask) -> Floats:
             if "s" not in cache:
-                cache["s"] = jaro_winkler(v, "street", "street", todo & _present(sa, sb))
+                cache["s"] = jaro_winkler(v, "street", "street", todo & v.present("street"))
             return cache["s"]
 
         def tokens(todo: Mask) -> Floats:
@@ -310,7 +312,7 @@ class AddressComparison(Comparison):
             return cache["t"]
 
         return _assign(ok, [
-            lambda t: np.asarray(a == b, dtype=bool),
+            lambda t: v.same("address"),
             lambda t: same_number & (street(t) >= 0.9),
             lambda t: ~other_number & (tokens(t) >= 0.9),
             lambda t: same_number & (street(t) >= 0.7),
@@ -322,9 +324,8 @@ class PostcodeComparison(Comparison):
     levels = ("exact", "near", "else")
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides(self.feature)
-        return _assign(_present(a, b), [
-            lambda t: np.asarray(a == b, dtype=bool),
+        return _assign(v.present(self.feature), [
+            lambda t: v.same(self.feature),
             lambda t: edits(v, self.feature, t) <= 1,
         ])
 
@@ -333,8 +334,7 @@ class TextComparison(Comparison):
     levels = ("exact", "jaro_winkler_0.92", "jaro_winkler_0.80", "else")
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides(self.feature)
-        ok = _present(a, b)
+        ok = v.present(self.feature)
         cache: dict[str, Floats] = {}
 
         def sim(todo: Mask) -> Floats:
@@ -343,7 +343,7 @@ class TextComparison(Comparison):
             return cache["s"]
 
         return _assign(ok, [
-            lambda t: np.asarray(a == b, dtype=bool),
+            lambda t: v.same(self.feature),
             lambda t: sim(t) >= 0.92,
             lambda t: sim(t) >= 0.80,
         ])
@@ -358,11 +358,10 @@ class ExactComparison(Comparison):
         self.levels = ("exact", "one_typo", "else") if self.typo else ("exact", "else")
 
     def _levels(self, v: _PairView) -> Levels:
-        a, b = v.sides(self.feature)
-        conditions: list[Callable[[Mask], Mask]] = [lambda t: np.asarray(a == b, dtype=bool)]
+        conditions: list[Callable[[Mask], Mask]] = [lambda t: v.same(self.feature)]
         if self.typo:
             conditions.append(lambda t: edits(v, self.feature, t) <= 1)
-        return _assign(_present(a, b), conditions)
+        return _assign(v.present(self.feature), conditions)
 
 
 KINDS: dict[str, type[Comparison]] = {
