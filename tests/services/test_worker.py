@@ -209,3 +209,41 @@ def test_nats_jetstream_round_trip(store: Store) -> None:
     assert consumed == 50  # the JetStream duplicate window dropped the republished ten
     pid = profile_of(store, "user_id", "nats-user")
     assert traits_of(store, pid)["lifetime_value"] == 100
+
+
+class _FlakyBus:
+    """An in-memory stand-in for `NatsLog`: the first acknowledgement fails, and what was not
+    acknowledged is delivered again (as JetStream does after its ack wait)."""
+
+    def __init__(self, payloads: list[dict[str, Any]]) -> None:
+        self.pending = list(payloads)
+        self.ack_failures = 1
+
+    async def subscribe(self, durable: str) -> None:
+        return None
+
+    async def fetch(self, batch: int, timeout: float = 1.0) -> list[Any]:
+        from ucp.connectors.nats_bus import BusMessage
+
+        return [BusMessage("web", p, p) for p in self.pending[:batch]]
+
+    async def ack(self, messages: list[Any]) -> None:
+        if self.ack_failures:
+            self.ack_failures -= 1
+            raise ConnectionError("ack lost")
+        done = {id(m.handle) for m in messages}
+        self.pending = [p for p in self.pending if id(p) not in done]
+
+
+def test_bus_worker_survives_a_failed_ack_and_applies_the_redelivery_once(store: Store) -> None:
+    """A batch whose acknowledgement fails is delivered again; the worker keeps running and the
+    inbox recognises the messages it already applied."""
+    from ucp.services.worker import run_bus_worker
+
+    bus = _FlakyBus([order(i, 3, T0, userId="flaky") for i in range(8)])
+    consumed = asyncio.run(run_bus_worker(store, realtime_config(), bus, batch_size=5,
+                                          idle_exit=0.0))
+    assert consumed == 8 and bus.pending == []
+    with store.read() as tx:
+        assert tx.inbox_counts() == {"applied": 8}
+    assert traits_of(store, profile_of(store, "user_id", "flaky"))["order_count"] == 8

@@ -294,6 +294,14 @@ def _aggregate(spec: AggregateSpec, events: Sequence[EventFacts]) -> Any:
     return min(texts) if agg == "min" else max(texts)
 
 
+_OPS: dict[type[ast.operator], Callable[[float, float], float | None]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b if b else None,
+}
+
+
 def derive(spec: DerivedSpec, values: Mapping[str, Any], now: datetime) -> Any:
     """The value of a derived trait, or None when an input is missing or a division is by 0."""
 
@@ -309,13 +317,7 @@ def derive(spec: DerivedSpec, values: Mapping[str, Any], now: datetime) -> Any:
             left, right = _number(ev(node.left)), _number(ev(node.right))
             if left is None or right is None:
                 return None
-            ops: dict[type[ast.operator], Callable[[float, float], float | None]] = {
-                ast.Add: lambda a, b: a + b,
-                ast.Sub: lambda a, b: a - b,
-                ast.Mult: lambda a, b: a * b,
-                ast.Div: lambda a, b: a / b if b else None,
-            }
-            return ops[type(node.op)](left, right)
+            return _OPS[type(node.op)](left, right)
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
         args = [ev(a) for a in node.args]
         if node.func.id == "coalesce":

@@ -8,8 +8,11 @@ model is trained on the file itself (no labels), and `id,cluster_id` is written.
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 import random
 import re
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -147,18 +150,90 @@ def read_table(path: Path) -> dict[str, list[str]]:
     return out
 
 
+def _features_of(attribute: str, raw: str, ctx: Context) -> dict[str, str]:
+    """The table features of one raw value of a recognised attribute."""
+    if attribute == "address_line2":
+        return attribute_features("address_line2", {"match": fold_words(raw)})
+    return attribute_features(attribute, standardize(_KINDS[attribute], raw, ctx))
+
+
+def _standardize_chunk(job: tuple[str, list[str], Context]) -> list[dict[str, str]]:
+    attribute, raws, ctx = job
+    return [_features_of(attribute, raw, ctx) for raw in raws]
+
+
+#: below this many distinct values in all, standardizing in one process is quicker than
+#: starting others
+_PARALLEL_FROM = 4_000
+_CHUNK_VALUES = 2_000
+
+
+def standardize_distinct(
+    jobs: Sequence[tuple[str, Sequence[str]]], ctx: Context, workers: int
+) -> dict[str, dict[str, dict[str, str]]]:
+    """Features of each distinct raw value per attribute, in `workers` processes when it pays.
+
+    Standardizing is pure and per value, so the result does not depend on `workers`.
+    """
+    distinct = {attribute: sorted({v for v in values if v}) for attribute, values in jobs}
+    total = sum(len(v) for v in distinct.values())
+    chunks = [(attribute, raws[i:i + _CHUNK_VALUES], ctx)
+              for attribute, raws in distinct.items()
+              for i in range(0, len(raws), _CHUNK_VALUES)]
+    if workers > 1 and total >= _PARALLEL_FROM and len(chunks) > 1 and _can_start_workers():
+        context = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
+        with context.Pool(min(workers, len(chunks))) as pool:
+            results = pool.map(_standardize_chunk, chunks, chunksize=1)
+    else:
+        results = [_standardize_chunk(chunk) for chunk in chunks]
+    out: dict[str, dict[str, dict[str, str]]] = {attribute: {} for attribute in distinct}
+    for (attribute, raws, _), feats in zip(chunks, results, strict=True):
+        out[attribute].update(zip(raws, feats, strict=True))
+    return out
+
+
+def _can_start_workers() -> bool:
+    """Worker processes re-import the main module: only when it is a file (not stdin/-c)."""
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    return path is None or Path(path).is_file()
+
+
+def _default_workers() -> int:
+    try:
+        return max(1, min(4, len(os.sched_getaffinity(0))))
+    except AttributeError:  # not on Linux
+        return max(1, min(4, os.cpu_count() or 1))
+
+
 def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnMap,
-                ctx: Context) -> RecordTable:
-    """Standardize each distinct value once per column and lay the features out in key order."""
+                ctx: Context, workers: int = 1) -> RecordTable:
+    """Standardize each distinct value once per column and lay the features out in key order.
+
+    `workers` > 1 standardizes in that many processes (a big file: it is most of the time).
+    """
     ids = list(data[id_col])
     if len(set(ids)) != len(ids):
         raise InputError(f"column {id_col!r} has duplicate ids", field=id_col)
     order = sorted(range(len(ids)), key=lambda i: ids[i])
     base: dict[str, list[str]] = {}
+    attrs = columns.attributes
+    joined: list[str] = []
+    if columns.dob_parts:
+        y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
+        joined = [f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
+                  for a, b, c in zip(y, m, d, strict=True)]
+    jobs: dict[str, list[str]] = {}
+    for attribute, column in attrs.items():
+        if attribute != "country":
+            jobs.setdefault(attribute, []).extend(data[column])
+    if joined:
+        jobs.setdefault("birth_date", []).extend(joined)
+    done = standardize_distinct(list(jobs.items()), ctx, workers)
 
     def put(features_of: Callable[[str], dict[str, str]], values: Sequence[str],
-            override: bool) -> None:
-        cache: dict[str, dict[str, str]] = {}
+            override: bool, known: dict[str, dict[str, str]] | None = None) -> None:
+        cache: dict[str, dict[str, str]] = known if known is not None else {}
         for pos, i in enumerate(order):
             raw = values[i]
             if not raw:
@@ -174,23 +249,17 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
                     col[pos] = value
 
     def standardized(attribute: str) -> Callable[[str], dict[str, str]]:
-        if attribute == "address_line2":
-            return lambda raw: attribute_features("address_line2", {"match": fold_words(raw)})
-        kind = _KINDS[attribute]
-        return lambda raw: attribute_features(attribute, standardize(kind, raw, ctx))
+        return lambda raw: _features_of(attribute, raw, ctx)
 
-    attrs = columns.attributes
     for attribute in ("full_name", "address"):
         if attribute in attrs:
-            put(standardized(attribute), data[attrs[attribute]], override=False)
+            put(standardized(attribute), data[attrs[attribute]], override=False,
+                known=done[attribute])
     for attribute, column in attrs.items():
         if attribute not in ("full_name", "address", "country"):
-            put(standardized(attribute), data[column], override=True)
-    if columns.dob_parts:
-        y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
-        joined = [f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
-                  for a, b, c in zip(y, m, d, strict=True)]
-        put(standardized("birth_date"), joined, override=True)
+            put(standardized(attribute), data[column], override=True, known=done[attribute])
+    if joined:
+        put(standardized("birth_date"), joined, override=True, known=done["birth_date"])
     for column in columns.exact:
         feature = f"x:{column}"
         put(lambda raw, feature=feature: {feature: fold_key(raw)},  # type: ignore[misc]
@@ -241,8 +310,10 @@ def dedupe_columns(
     order_seed: int | None = None,
     settings: ResolutionSettings | None = None,
     seed: int = 0,
+    workers: int | None = None,
 ) -> DedupeResult:
-    """Dedupe in-memory columns (see `dedupe_file`)."""
+    """Dedupe in-memory columns (see `dedupe_file`); `workers` processes standardize (default:
+    one per CPU, at most 4; the result does not depend on it)."""
     if id_col not in data:
         raise InputError(f"no id column {id_col!r}; columns are: {', '.join(data)}",
                          field=id_col)
@@ -255,7 +326,8 @@ def dedupe_columns(
         data = {k: [v[i] for i in perm] for k, v in data.items()}
     columns = recognise_columns(list(data), id_col, mapping)
     ctx = Context(country=country.upper() if country else None, date_order=date_order)
-    table = build_table(data, id_col, columns, ctx)
+    table = build_table(data, id_col, columns, ctx,
+                        _default_workers() if workers is None else workers)
     timings["standardize"] = time.perf_counter() - started
     chosen = dedupe_settings(table, columns.exact, auto, settings)
     t = time.perf_counter()

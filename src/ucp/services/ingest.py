@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from multiprocessing.pool import AsyncResult
 from pathlib import Path
 from typing import IO, Any
 
@@ -115,8 +119,21 @@ class RowPreparer:
             country=self.source.default_country, date_order=self.source.date_order
         )
         self.identifiers = IdentifierStandardizer(config)
+        # blocking keys depend on the configured rules only, not on the trained model
+        self.blocker = build_resolver(config)
 
     def prepare(self, chunk: Iterable[Row]) -> list[Prepared]:
+        """Prepared rows of one chunk; record payloads carry their blocking keys."""
+        out = self._prepare(chunk)
+        # a key repeated in the chunk is rejected later; its first row is the one stored
+        firsts = {p.key: p.payload for p in reversed(out) if p.kind == "record"}
+        payloads = list(firsts.values())
+        keys = self.blocker.blocking_keys([_resolvable(p) for p in payloads])
+        for payload, k in zip(payloads, keys, strict=True):
+            payload["blocking_keys"] = k
+        return out
+
+    def _prepare(self, chunk: Iterable[Row]) -> list[Prepared]:
         out: list[Prepared] = []
         for n, row in chunk:
             if isinstance(row, RowError):
@@ -298,15 +315,10 @@ class SourceIngestor:
     def _blocking_keys(
         self, changed: list[tuple[int, dict[str, Any]]]
     ) -> list[tuple[int, list[str]]]:
-        records = [
-            ResolvableRecord(
-                RecordKey(self.name, payload["source_key"]),
-                tuple(Identifier(t, v) for t, v, linkable in payload["identifiers"] if linkable),
-                payload["attributes"],
-            )
-            for _, payload in changed
-        ]
-        keys = self.resolver.blocking_keys(records)
+        """Blocking keys of changed records (the preparer usually computed them already)."""
+        if all("blocking_keys" in payload for _, payload in changed):
+            return [(rid, payload["blocking_keys"]) for rid, payload in changed]
+        keys = self.resolver.blocking_keys([_resolvable(p) for _, p in changed])
         return [(rid, k) for (rid, _), k in zip(changed, keys, strict=True)]
 
     def _first_row_of(self, key: str, n: int) -> int:
@@ -340,7 +352,7 @@ class SourceIngestor:
             stored: list[dict[str, Any]] = []
             fresh: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
             if records:
-                existing = tx.existing_records(self.name, list(records))
+                existing = tx.existing_records_by_key(self.name, list(records))
                 new_rows, versions = [], []
                 idents: list[tuple[int, Any]] = []
                 for key, (_, payload) in records.items():
@@ -352,22 +364,19 @@ class SourceIngestor:
                     else:
                         versions.append({**payload, "id": known.id, "version": known.version + 1})
                         idents.append((known.id, payload["identifiers"]))
-                ids = tx.insert_records(new_rows, at)
-                idents.extend(zip(ids, [p["identifiers"] for p in new_rows], strict=True))
+                # new records: one set-based write per table; changed ones: replace in place
+                for (_, keys), payload in zip(
+                    self._blocking_keys([(0, p) for p in new_rows]), new_rows, strict=True
+                ):
+                    payload["blocking_keys"] = keys
+                ids = tx.insert_new_records(new_rows, at)
                 tx.add_versions(versions, at)
                 tx.set_identifiers(idents)
-                terms = {
-                    known.id: records[k][1]["terms"]
-                    for k, known in existing.items()
-                    if known.content_hash != records[k][1]["hash"]
-                }
-                terms.update(zip(ids, [p["terms"] for p in new_rows], strict=True))
-                tx.set_search_terms(sorted(terms.items()))
-                changed = [*zip(ids, new_rows, strict=True), *((v["id"], v) for v in versions)]
-                tx.set_blocking_keys(self._blocking_keys(changed))
+                tx.set_search_terms([(v["id"], v["terms"]) for v in versions])
+                tx.set_blocking_keys(self._blocking_keys([(v["id"], v) for v in versions]))
                 report.inserted += len(new_rows)
                 report.updated += len(versions)
-                touched = [rid for rid, _ in idents]
+                touched = [*ids, *(rid for rid, _ in idents)]
                 stored = new_rows + versions
             if events:
                 known_events = tx.existing_event_keys(self.name, list(events))
@@ -381,8 +390,50 @@ class SourceIngestor:
                 report.profiles_touched += result.profiles_touched
 
 
+def _resolvable(payload: dict[str, Any]) -> ResolvableRecord:
+    return ResolvableRecord(
+        RecordKey(payload["source"], payload["source_key"]),
+        tuple(Identifier(t, v) for t, v, linkable in payload["identifiers"] if linkable),
+        payload["attributes"],
+    )
+
+
 def _parse_iso(value: str) -> Any:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+_worker_preparer: RowPreparer | None = None
+_POOL_MIN_BYTES = 2_000_000
+
+
+def _init_worker(config: UCPConfig, source: str) -> None:
+    global _worker_preparer
+    _worker_preparer = RowPreparer(config, source)
+
+
+def _prepare_in_worker(chunk: list[Row]) -> list[Prepared]:
+    assert _worker_preparer is not None
+    return _worker_preparer.prepare(chunk)
+
+
+def _prepared_chunks(
+    reader: FileReader, config: UCPConfig, source: str, preparer: RowPreparer, workers: int
+) -> Iterator[list[Prepared]]:
+    """Prepared chunks in file order, from a process pool when `workers` > 1."""
+    if workers <= 1:
+        for chunk in reader.chunks():
+            yield preparer.prepare(chunk)
+        return
+    context = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
+    with context.Pool(workers, _init_worker, (config, source)) as pool:
+        # a bounded window (Pool.imap would read the whole file ahead of a slower writer)
+        window: deque[AsyncResult[list[Prepared]]] = deque()
+        for chunk in reader.chunks():
+            window.append(pool.apply_async(_prepare_in_worker, (chunk,)))
+            if len(window) >= 2 * workers:
+                yield window.popleft().get()
+        while window:
+            yield window.popleft().get()
 
 
 def ingest_file(
@@ -397,20 +448,27 @@ def ingest_file(
     resolve: bool = True,
     secret: bytes | None = None,
     actor: str = "cli",
+    workers: int | None = None,
 ) -> IngestReport:
     """Ingest one file for one source; see the module docstring for the guarantees.
 
     With `resolve=False` (a bulk initial load) records are stored without profiles until the
-    next `resolve_all` (`ucp resolve`).
+    next `resolve_all` (`ucp resolve`), and rows are prepared (mapped, standardized, blocked)
+    in `workers` processes (default: one per CPU, up to four, for files of 2 MB or more)
+    while this process writes; chunks are still stored in file order, one transaction each.
     """
     started = time.perf_counter()
     reader = FileReader(path, fmt or config.source(source).format, chunk_size)
     ingestor = SourceIngestor(store, config, source, resolve=resolve, secret=secret)
     report = IngestReport(source=source)
     rejects = RejectWriter(rejects_path)
+    if workers is None:
+        # a pool costs about a second to start: worth it for a bulk load of a large file only
+        large = path.stat().st_size >= _POOL_MIN_BYTES
+        workers = min(4, os.cpu_count() or 1) if large and not resolve else 1
     try:
-        for chunk in reader.chunks():
-            ingestor.ingest_chunk(chunk, report, rejects)
+        for prepared in _prepared_chunks(reader, config, source, ingestor.preparer, workers):
+            ingestor.apply_prepared(prepared, report, rejects)
             if progress:
                 progress(reader.position, reader.total)
     finally:

@@ -19,6 +19,7 @@ import io
 import secrets
 import time
 import zipfile
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,9 +50,11 @@ def read_profile(
     purpose: str | None = None,
     as_of: datetime | None = None,
     request_id: str | None = None,
+    audit_sink: Callable[..., None] | None = None,
 ) -> dict[str, Any]:
     """One profile for a reader: consent-checked for `purpose`, audited (one insert in a short
-    write transaction), masked when the reader may not see personal data."""
+    write transaction, or queued to `audit_sink`, e.g. the API's `audit.AuditBuffer.add`),
+    masked when the reader may not see personal data."""
     if purpose is not None:
         with store.read() as tx:
             resolved = tx.resolve_profile_id(profile_id)
@@ -62,8 +65,11 @@ def read_profile(
     details: dict[str, Any] = {"masked": not pii}
     if purpose is not None:
         details["purpose"] = purpose
-    with store.write() as tx:
-        audit.record(tx, actor, "profile.read", view["id"], request_id, details)
+    if audit_sink is not None:
+        audit_sink(actor, "profile.read", view["id"], request_id, details)
+    else:
+        with store.write() as tx:
+            audit.record(tx, actor, "profile.read", view["id"], request_id, details)
     return view if pii else mask_profile(view)
 
 

@@ -104,14 +104,27 @@ def get_profile(
 ) -> ProfileView:
     """The profile for an id or a retired alias — as it is now, or as the store knew it `as_of`."""
     with store.read() as tx:
-        ranks = tx.source_ranks()
-        pid, redirected, row, records = _locate(tx, profile_id, as_of)
         if as_of is None:
-            idents = tx.profile_identifiers(pid)
-            events = tx.current_profile_events(pid, EVENT_LIMIT)
-            pins = tx.profile_pins(pid)
-            traits = profile_traits(tx, pid, config)
+            bundle, redirected = tx.profile_bundle(profile_id, EVENT_LIMIT), False
+            if bundle is None:  # an alias of a merged profile, or unknown
+                resolved = tx.resolve_profile_id(profile_id)
+                if resolved is None:
+                    raise NotFound(f"no profile {profile_id!r}")
+                bundle, redirected = tx.profile_bundle(resolved[0], EVENT_LIMIT), True
+                if bundle is None:
+                    raise NotFound(f"no profile {profile_id!r}")
+            row, ranks, records = bundle["row"], bundle["ranks"], bundle["records"]
+            pid = row["id"]
+            idents, events, pins = bundle["identifiers"], bundle["events"], bundle["pins"]
+            if config is not None and config.traits:
+                # windowed and derived traits are evaluated at read time (services.traits)
+                traits = profile_traits(tx, pid, config)
+            else:
+                values, updated = bundle["traits"]
+                traits = {"values": values, "updated_at": updated}
         else:
+            ranks = tx.source_ranks()
+            pid, redirected, row, records = _locate(tx, profile_id, as_of)
             record_ids = [r["id"] for r in records]
             idents = []
             events = tx.profile_events(record_ids, EVENT_LIMIT, received_before=as_of)
@@ -261,18 +274,31 @@ def parse_identifier(text: str) -> tuple[str, str]:
 
 def find_by_identifier(store: Store, config: UCPConfig, text: str) -> list[str]:
     """Profile ids holding the identifier, the value standardized the way ingest does."""
+    ident = _standardized_identifier(config, text)
+    if ident is None:
+        return []
+    with store.read() as tx:
+        return tx.profiles_by_identifier(ident[0], ident[1])
+
+
+def lookup_profiles(store: Store, config: UCPConfig, text: str) -> list[dict[str, Any]]:
+    """Rows (id, created_at, updated_at, record_count) of the profiles holding the identifier:
+    `find_by_identifier` and the rows in one query (the API's hot lookup)."""
+    ident = _standardized_identifier(config, text)
+    if ident is None:
+        return []
+    with store.read() as tx:
+        return tx.profile_rows_by_identifier(ident[0], ident[1])
+
+
+def _standardized_identifier(config: UCPConfig, text: str) -> tuple[str, str, bool] | None:
     id_type, raw = parse_identifier(text)
     if id_type not in config.identifiers:
         known = ", ".join(sorted(config.identifiers))
         raise InputError(
             f"unknown identifier type {id_type!r} (known: {known})", field="identifier"
         )
-    country = None
-    ident = IdentifierStandardizer(config).identifier(id_type, raw, country)
-    if ident is None:
-        return []
-    with store.read() as tx:
-        return tx.profiles_by_identifier(ident[0], ident[1])
+    return IdentifierStandardizer(config).identifier(id_type, raw, None)
 
 
 def search_profiles(

@@ -11,24 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import orjson
 
 from ucp.config import UCPConfig
-from ucp.domain.model import RecordKey, ResolvableRecord
+from ucp.domain.model import Identifier, RecordKey, ResolvableRecord
 from ucp.domain.resolution import (
     Assignment,
     DeterministicResolver,
     IdentifierPolicy,
     assign_profiles,
 )
-from ucp.domain.resolution.blocking import block
 from ucp.domain.resolution.blocking import blocking_keys as table_blocking_keys
+from ucp.domain.resolution.blocking import rule_keys
 from ucp.domain.resolution.fs_model import Model, prob_to_weight
-from ucp.domain.resolution.probabilistic import ProbabilisticResolver
+from ucp.domain.resolution.probabilistic import ProbabilisticResolver, Resolution
 from ucp.domain.resolution.resolver import NO_CONSTRAINTS, Cluster, Constraints
-from ucp.domain.resolution.scoring import PairScore, score_pairs
+from ucp.domain.resolution.scoring import PairScore, evidence, score_pairs
 from ucp.domain.resolution.settings import HOUSEHOLD_SAFE, ResolutionSettings
-from ucp.domain.resolution.table import RecordTable
+from ucp.domain.resolution.table import FEATURES_VERSION, RecordTable, record_base_features
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.store.store import Store, StoreTx, new_profile_id, now
 
@@ -113,59 +114,318 @@ class StoreResolver:
         rules = self.settings.all_blocking()
         return [table_blocking_keys(table, rules, row_of[r.key]) for r in records]
 
-    def component(self, tx: StoreTx, seeds: Iterable[int]) -> set[int]:
-        """Records connected to `seeds` by shared identifiers, must-links, or (probabilistic)
-        blocked pairs scoring at or above the link threshold (`auto`).
+    def resolve_table(
+        self,
+        table: RecordTable,
+        constraints: Constraints = NO_CONSTRAINTS,
+        oversized: frozenset[str] = frozenset(),
+    ) -> tuple[Resolution, list[Cluster], list[PairScore]]:
+        """Resolve a table of whole resolution groups (probabilistic engine only)."""
+        engine = self.engine(constraints.restricted_to(set(table.keys)))
+        result = engine.resolve(table, oversized=oversized)
+        return result, engine.clusters_of(result), engine.review_pairs(result)
 
-        These are exactly the edges clustering builds its components from, so re-clustering
-        this set gives the partition batch resolution gives. Review candidates are found among
-        the records resolved together; a weak pair between two untouched components waits for
-        the next batch run.
+    def oversized(
+        self, tx: StoreTx, table: RecordTable, records: _Records | None = None
+    ) -> frozenset[str]:
+        """The table's blocking keys held by more than `max_block_size` records store-wide.
+
+        Batch resolution skips those blocks (they are oversized in the whole store); a part
+        of the store must skip them too, or it would pair records batch never pairs.
         """
+        keys: set[str] = set()
+        for rule in self.settings.all_blocking():
+            keys.update(f"{rule.name}:{k}" for k in rule_keys(table, rule) if k)
+        limit = self.settings.max_block_size
+        sizes = records.block_sizes(keys) if records is not None else tx.block_sizes(keys)
+        return frozenset(k for k, n in sizes.items() if n > limit)
+
+    def component(self, tx: StoreTx, seeds: Iterable[int]) -> set[int]:
+        """The records to re-resolve together with `seeds` (a union of whole resolution
+        groups around them; see `touched`)."""
         if not self.probabilistic:
             return tx.component(seeds)
-        found = set(seeds)
+        return self.touched(tx, seeds, _Records(tx, self.model_version))[0]
+
+    def touched(
+        self, tx: StoreTx, seeds: Iterable[int], records: _Records
+    ) -> tuple[set[int], list[dict[str, Any]]]:
+        """The records to re-resolve after `seeds` changed, and review candidates between a
+        seed and a record outside that set.
+
+        A *resolution group* (`ProbabilisticResolver.groups`) is closed under every edge
+        clustering reads: shared linkable identifiers, must-links, blocked pairs scoring at or
+        above `auto`. The store keeps each record's group under the model that made it, so the
+        set is: the seeds, their direct neighbours (strong blocked pairs, identifier holders,
+        must-links, and the holders of a block the seeds just pushed over `max_block_size`,
+        whose pairs batch now skips) and every record of their stored groups. A change adds
+        edges only at the seeds, so this set is a union of the new groups and re-resolving it
+        gives exactly what batch gives. Where a neighbour has no current group (never
+        resolved, resolved under another model, changed since) the groups are walked instead
+        (`_walk`), with the same edges.
+        """
+        start = sorted(set(seeds))
+        records.load(start)
+        start = [rid for rid in start if rid in records.rows]
+        if not start:
+            return set(), []
+        strong, review, crossing = self._neighbours(tx, start, records, set(), seeds=True)
+        linked = tx.identifier_coholders(start) | tx.must_linked_keys(
+            records.rows[rid].key for rid in start
+        )
+        direct = (strong | linked | crossing) - set(start)
+        records.load(direct)
+        direct &= set(records.rows)
+        groups = _stored_groups(start, direct, records)
+        found = set(start) | direct
+        if groups is not None:
+            members = records.load_groups(groups)
+            if all(
+                records.rows[r].fresh and records.rows[r].group is not None
+                for r in members - found
+                if r in records.rows
+            ):
+                found |= members & set(records.rows)
+                return found, review
+        return self._walk(tx, found, records), review
+
+    def _walk(self, tx: StoreTx, start: set[int], records: _Records) -> set[int]:
+        """Breadth-first over group edges from `start` (records without a usable group)."""
+        found = set(start)
         frontier = sorted(found)
-        cache: dict[int, ResolvableRecord] = {}
         while frontier:
-            linked = tx.identifier_neighbors(frontier) | tx.must_linked(frontier)
-            blocked = tx.block_neighbors(frontier, self.settings.max_block_size) - found - linked
-            fresh = linked - found
-            if blocked:
-                fresh |= self._scored_neighbors(tx, frontier, blocked, cache)
+            records.load(frontier)
+            linked = tx.identifier_coholders(frontier) | tx.must_linked_keys(
+                records.rows[rid].key for rid in frontier if rid in records.rows
+            )
+            strong, _, _ = self._neighbours(tx, frontier, records, found | linked)
+            fresh = (linked | strong) - found
             found |= fresh
             frontier = sorted(fresh)
-        return found
+        records.load(found)
+        return found & set(records.rows)
 
-    def _scored_neighbors(
+    def _neighbours(
         self,
         tx: StoreTx,
         frontier: list[int],
-        candidates: set[int],
-        cache: dict[int, ResolvableRecord],
-    ) -> set[int]:
-        wanted = [rid for rid in [*frontier, *candidates] if rid not in cache]
-        for rid, (record, _) in tx.resolvable(wanted).items():
-            cache[rid] = record
-        ids = [rid for rid in [*frontier, *sorted(candidates)] if rid in cache]
-        records = [cache[rid] for rid in ids]
-        table = RecordTable.from_records(records)
-        rid_of = {rec.key: rid for rid, rec in zip(ids, records, strict=True)}
-        rows = [rid_of[key] for key in table.keys]
-        ia, ib, _ = block(table, self.settings.all_blocking(), self.settings.max_block_size)
-        if not len(ia):
-            return set()
-        scored = score_pairs(self.model, table, ia, ib)
-        strong = scored.weight >= self._link_weight
+        records: _Records,
+        skip: set[int],
+        seeds: bool = False,
+    ) -> tuple[set[int], list[dict[str, Any]], set[int]]:
+        """Records sharing a block (not oversized store-wide) with `frontier` whose pair scores
+        at or above `auto`.
+
+        With `seeds`: also review candidates (pairs between `review` and `auto`) and the
+        holders of the blocks the seeds pushed over `max_block_size`.
+        """
+        keys_of = tx.blocking_keys_of(frontier)
+        sizes = records.block_sizes({k for keys in keys_of.values() for k in keys})
+        limit = self.settings.max_block_size
+        crossing: set[int] = set()
+        if seeds:
+            held: dict[str, int] = {}
+            for keys in keys_of.values():
+                for k in keys:
+                    held[k] = held.get(k, 0) + 1
+            over = [k for k, n in sizes.items() if n > limit and n - held.get(k, 0) <= limit]
+            if over:
+                crossing = {rid for rid, _ in tx.block_holders(over)}
+        holders: dict[str, list[int]] = {}
+        for rid, key in tx.block_holders(k for k, n in sizes.items() if 1 < n <= limit):
+            holders.setdefault(key, []).append(rid)
+        pairs: set[tuple[int, int]] = set()
         inside = set(frontier)
-        out: set[int] = set()
-        for a, b in zip(ia[strong].tolist(), ib[strong].tolist(), strict=True):
-            ra, rb = rows[a], rows[b]
-            if ra in inside and rb in candidates:
-                out.add(rb)
-            elif rb in inside and ra in candidates:
-                out.add(ra)
+        for rid, keys in keys_of.items():
+            for k in keys:
+                for other in holders.get(k, ()):
+                    if other != rid and other not in skip and (other not in inside or other > rid):
+                        pairs.add((rid, other))
+        if not pairs:
+            return set(), [], crossing
+        records.load({b for _, b in pairs})
+        pairs = {(a, b) for a, b in pairs if a in records.rows and b in records.rows}
+        ids = sorted({x for p in pairs for x in p})
+        table = RecordTable.from_features(
+            [(records.rows[r].key, records.rows[r].features, ()) for r in ids]
+        )
+        row_of = {key: i for i, key in enumerate(table.keys)}
+        rid_at = [0] * len(table)
+        for r in ids:
+            rid_at[row_of[records.rows[r].key]] = r
+        ordered = sorted(
+            {
+                tuple(sorted((row_of[records.rows[a].key], row_of[records.rows[b].key])))
+                for a, b in pairs
+            }
+        )
+        ia = np.array([a for a, _ in ordered], dtype=np.int64)
+        ib = np.array([b for _, b in ordered], dtype=np.int64)
+        scored = score_pairs(self.model, table, ia, ib)
+        strong: set[int] = set()
+        review: list[dict[str, Any]] = []
+        review_w = prob_to_weight(self.settings.review)
+        for e, (a, b) in enumerate(ordered):
+            ra, rb = rid_at[a], rid_at[b]
+            weight = float(scored.weight[e])
+            if weight >= self._link_weight:
+                strong.add(rb if ra in inside else ra)
+                if ra in inside and rb in inside:
+                    strong.add(ra)
+            elif seeds and weight >= review_w:
+                ev: dict[str, Any] = evidence(self.model, scored, e)
+                ev["kind"] = "probabilistic"
+                review.append(
+                    {
+                        "record_a": ra,
+                        "record_b": rb,
+                        "probability": ev["probability"],
+                        "weight": weight,
+                        "evidence": ev,
+                        "model_version": self.model_version,
+                    }
+                )
+        return strong, review, crossing
+
+    def state_row(self, record_id: int, records: _Records, group: int) -> dict[str, Any]:
+        loaded = records.rows[record_id]
+        return {
+            "record_id": record_id,
+            "features_key": loaded.features_key,
+            "features": loaded.features,
+            "component": group,
+            "model_version": self.model_version,
+        }
+
+    def state_rows(
+        self,
+        result: Resolution,
+        ids: dict[RecordKey, int],
+        records: _Records | None = None,
+        hashes: dict[int, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The resolution state of every resolved record: features and group."""
+        labels = self.engine().groups(result).tolist()
+        table = result.table
+        group: dict[int, int] = {}
+        for row, label in enumerate(labels):
+            rid = ids[table.keys[row]]
+            group[label] = min(group.get(label, rid), rid)
+        out = []
+        for row, label in enumerate(labels):
+            rid = ids[table.keys[row]]
+            if records is not None:
+                loaded = records.rows[rid]
+                feats, fkey = loaded.features, loaded.features_key
+            else:
+                assert hashes is not None
+                feats, fkey = table.base_row(row), f"{FEATURES_VERSION}:{hashes.get(rid, '')}"
+            out.append(
+                {
+                    "record_id": rid,
+                    "features_key": fkey,
+                    "features": feats,
+                    "component": group[label],
+                    "model_version": self.model_version,
+                }
+            )
         return out
+
+
+def _stored_groups(start: list[int], direct: set[int], records: _Records) -> set[int] | None:
+    """The stored groups of the seeds and their direct neighbours; None when one is unknown
+    (resolved before under another model, or changed since without being resolved)."""
+    groups: set[int] = set()
+    for rid in start:
+        row = records.rows[rid]
+        if row.group is not None:
+            groups.add(row.group)  # a changed seed's old group: its old edges may be gone
+        elif row.has_state or row.profile is not None:
+            return None
+    for rid in direct:
+        row = records.rows[rid]
+        if row.group is None or not row.fresh:
+            return None
+        groups.add(row.group)
+    return groups
+
+
+@dataclass(slots=True)
+class _Row:
+    """A record as the incremental path sees it."""
+
+    key: RecordKey
+    profile: str | None
+    features: dict[str, str]
+    #: "<features version>:<content hash>" of the current content
+    features_key: str
+    #: the stored features (and group) were made from the current content
+    fresh: bool
+    #: the stored resolution group, when it was made under the current model
+    group: int | None
+    has_state: bool
+
+
+class _Records:
+    """Records loaded once per incremental call: stored features, attributes only as fallback."""
+
+    def __init__(self, tx: StoreTx, model_version: str) -> None:
+        self.tx = tx
+        self.model_version = model_version
+        self.rows: dict[int, _Row] = {}
+        self.idents: dict[int, tuple[Identifier, ...]] = {}
+        self.sizes: dict[str, int] = {}
+
+    def load(self, record_ids: Iterable[int]) -> None:
+        wanted = [rid for rid in record_ids if rid not in self.rows]
+        if wanted:
+            self._add(self.tx.resolution_rows(wanted))
+
+    def load_groups(self, groups: Iterable[int]) -> set[int]:
+        """Load every record of these stored groups; their ids."""
+        found = self.tx.group_rows(groups)
+        self._add({rid: row for rid, row in found.items() if rid not in self.rows})
+        return set(found)
+
+    def _add(self, found: dict[int, dict[str, Any]]) -> None:
+        rebuild = []
+        for rid, row in found.items():
+            fkey = f"{FEATURES_VERSION}:{row['content_hash']}"
+            fresh = row["features_key"] == fkey
+            has_state = row["component"] is not None
+            current = has_state and row["model_version"] == self.model_version
+            self.rows[rid] = _Row(
+                row["key"],
+                row["profile_id"],
+                dict(row["features"]) if fresh else {},
+                fkey,
+                fresh,
+                row["component"] if current else None,
+                has_state,
+            )
+            if not fresh:
+                rebuild.append(rid)
+        if rebuild:
+            for rid, (record, _) in self.tx.resolvable(rebuild).items():
+                self.rows[rid].features = record_base_features(record)
+                self.idents[rid] = record.identifiers
+
+    def block_sizes(self, keys: Iterable[str]) -> dict[str, int]:
+        """Store-wide block sizes (each asked of the store once per call)."""
+        wanted = set(keys)
+        missing = wanted - self.sizes.keys()
+        if missing:
+            self.sizes.update(self.tx.block_sizes(missing))
+        return {k: self.sizes[k] for k in wanted if k in self.sizes}
+
+    def identifiers(self, record_ids: Iterable[int]) -> dict[int, tuple[Identifier, ...]]:
+        ids = list(record_ids)
+        missing = [rid for rid in ids if rid not in self.idents]
+        if missing:
+            found = self.tx.linkable_identifiers(missing)
+            for rid in missing:
+                self.idents[rid] = tuple(sorted(found.get(rid, ())))
+        return {rid: self.idents[rid] for rid in ids}
 
 
 def build_resolver(config: UCPConfig, store: Store | StoreTx | None = None) -> StoreResolver:
@@ -196,9 +456,50 @@ class ResolveReport:
 def resolve_touched(
     tx: StoreTx, resolver: StoreResolver, record_ids: Iterable[int], at: datetime | None = None
 ) -> ResolveReport:
-    """Re-cluster every component that holds one of `record_ids` (the incremental path)."""
+    """Re-cluster every resolution group that holds one of `record_ids` (the incremental path)."""
     at = at or now()
-    component = resolver.component(tx, record_ids)
+    if not resolver.probabilistic:
+        return _resolve_deterministic(tx, resolver, record_ids, at)
+    records = _Records(tx, resolver.model_version)
+    found, outside = resolver.touched(tx, record_ids, records)
+    if not found:
+        return ResolveReport(0, 0, 0)
+    present = sorted(found)
+    rows = records.rows
+    ids = {rows[r].key: r for r in present}
+    previous = {rows[r].key: rows[r].profile for r in present}
+    if len(present) == 1:
+        # a group of one (nothing links it): one cluster, no links, no pair inside to review
+        (only,) = present
+        clusters, review = [Cluster(frozenset(ids))], list[PairScore]()
+        state = [resolver.state_row(only, records, only)]
+    else:
+        idents = records.identifiers(present)
+        table = RecordTable.from_features(
+            [(rows[r].key, rows[r].features, idents[r]) for r in present]
+        )
+        result, clusters, review = resolver.resolve_table(
+            table, tx.constraints_for(ids), resolver.oversized(tx, table, records)
+        )
+        state = resolver.state_rows(result, ids, records)
+    queued = review_rows(review, ids, resolver)
+    queued += [i for i in outside if (i["record_a"] in found) != (i["record_b"] in found)]
+    tx.replace_review_items(present, queued, at)
+    ages = tx.profile_ages(pid for pid in previous.values() if pid)
+    assignment = assign_profiles([c.members for c in clusters], previous, ages, new_profile_id)
+    tx.apply_assignment(ids, previous, assignment, clusters, resolver.model_version, at)
+    tx.set_resolution_state(state)
+    return ResolveReport(
+        records=len(present),
+        profiles_touched=len(set(assignment.membership.values())),
+        changes=len(assignment.changes),
+    )
+
+
+def _resolve_deterministic(
+    tx: StoreTx, resolver: StoreResolver, record_ids: Iterable[int], at: datetime
+) -> ResolveReport:
+    component = tx.component(record_ids)
     if not component:
         return ResolveReport(0, 0, 0)
     loaded = tx.resolvable(component)
@@ -250,11 +551,22 @@ def resolve_all(
         loaded = list(tx.iter_resolvable(getattr(resolver, "needs_attributes", True)))
         constraints = tx.all_constraints()
         ages = tx.profile_ages({pid for _, _, pid in loaded if pid})
+        stateful = isinstance(resolver, StoreResolver) and resolver.probabilistic
+        hashes = tx.content_hashes() if stateful else {}
     total = len(loaded)
     if progress:
         progress(0, total)
-    clusters, review = resolver.resolve([rec for _, rec, _ in loaded], constraints)
     ids = {rec.key: rid for rid, rec, _ in loaded}
+    state: dict[int, dict[str, Any]] = {}
+    if stateful:
+        assert isinstance(resolver, StoreResolver)
+        table = RecordTable.from_records([rec for _, rec, _ in loaded])
+        result, clusters, review = resolver.resolve_table(table, constraints)
+        # each record's features and resolution group, for the incremental path
+        state = {row["record_id"]: row for row in resolver.state_rows(result, ids, None, hashes)}
+        del table, result
+    else:
+        clusters, review = resolver.resolve([rec for _, rec, _ in loaded], constraints)
     with store.write() as tx:
         tx.replace_review_items(sorted(ids.values()), review_rows(review, ids, resolver), now())
     previous = {rec.key: pid for _, rec, pid in loaded}
@@ -283,6 +595,8 @@ def resolve_all(
                 resolver.model_version,
                 at,
             )
+            if state:
+                tx.set_resolution_state([state[ids[k]] for k in sorted(keys)])
         done += len(keys)
         if progress:
             progress(done, total)

@@ -1,9 +1,12 @@
-"""Computed traits over the store: recompute the profiles a change touched, rebuild them all,
-and read one profile's traits.
+"""Computed traits over the store: fold new events into the profiles they reach, recompute
+the profiles a change touched, rebuild them all, and read one profile's traits.
 
-The values are a pure function of a profile's events (`domain.traits.evaluate`), recomputed
-from all of its events whenever one lands or its membership changes; the incremental path and
-`ucp traits rebuild` therefore store identical values for the same events and the same `now`.
+Each trait row keeps its value and its incremental state (`domain.trait_state`). A new event
+of a profile whose records did not change is *folded* into the stored state (no other event is
+read); a profile whose membership changed (created, merged, split, a record's identifiers
+changed) is *recomputed* by folding all of its events into an empty state — which is what
+`ucp traits rebuild` does for every profile. Folds are order-independent, so both paths store the
+same state and the same values for the same events and the same `now`.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from ucp.config import UCPConfig
+from ucp.domain import trait_state as ts
 from ucp.domain import traits as dt
 from ucp.services.locking import lock_profiles, run_with_retry
 from ucp.store.store import Store, StoreTx, now
@@ -38,6 +42,8 @@ def trait_specs(config: UCPConfig) -> list[dt.TraitSpec]:
 
 
 def event_facts(row: dict[str, Any]) -> dt.EventFacts:
+    """What trait evaluation reads of an event row (stored or about to be): times in UTC, so
+    `timestamp` reads the same on every backend."""
     return dt.EventFacts(
         source=row["source"],
         key=row["event_key"],
@@ -51,13 +57,13 @@ def event_facts(row: dict[str, Any]) -> dt.EventFacts:
 def _aware(value: Any) -> Any:
     from datetime import UTC
 
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     return value
 
 
 class TraitComputer:
-    """Recomputes the traits of given profiles inside the caller's transaction."""
+    """Updates the traits of profiles inside the caller's transaction."""
 
     def __init__(self, config: UCPConfig) -> None:
         self.specs = trait_specs(config)
@@ -67,31 +73,57 @@ class TraitComputer:
         return bool(self.specs)
 
     def recompute(self, tx: StoreTx, profile_ids: Iterable[str], at: datetime) -> int:
-        """Recompute (or drop, for retired ids) each profile's traits; returns profiles written."""
-        wanted = set(profile_ids)
-        if not self.specs or not wanted:
+        """Recompute (or drop, for retired ids) each profile's traits from all of its events;
+        returns profiles written."""
+        return self.update(tx, profile_ids, {}, at)
+
+    def update(
+        self,
+        tx: StoreTx,
+        recompute: Iterable[str],
+        fold: dict[str, list[dt.EventFacts]],
+        at: datetime,
+    ) -> int:
+        """Recompute the profiles in `recompute` from their events, and fold `fold[pid]` (events
+        new to a profile whose records did not change) into the stored state of the others;
+        a profile without a usable state (none yet, or a trait definition changed) is
+        recomputed instead. Returns profiles written."""
+        full = set(recompute)
+        if not self.specs or not (full or fold):
             return 0
-        lock_profiles(tx, wanted)
-        live = tx.live_profiles(wanted)
-        tx.delete_traits(wanted - live)
-        rows = tx.profile_event_rows(live)
-        values = {
-            pid: dt.evaluate(self.specs, [event_facts(r) for r in events], at)
-            for pid, events in rows.items()
-        }
-        tx.replace_traits(values, at)
+        lock_profiles(tx, full | set(fold))
+        folding = {pid: evs for pid, evs in fold.items() if pid not in full}
+        stored = tx.trait_states(folding) if folding else {}
+        states: dict[str, dict[str, Any]] = {}
+        for pid, events in folding.items():
+            if ts.usable(self.specs, stored.get(pid)):
+                states[pid] = ts.fold(self.specs, stored[pid], events, at)
+            else:
+                full.add(pid)
+        if full:
+            live = tx.live_profiles(full)
+            tx.delete_traits(full - live)
+            for pid, rows in tx.profile_event_rows(live).items():
+                states[pid] = ts.fold(self.specs, None, [event_facts(r) for r in rows], at)
+        values = {pid: ts.values(self.specs, st, at) for pid, st in states.items()}
+        tx.replace_traits(values, at, states)
         return len(values)
 
 
 def profile_traits(tx: StoreTx, profile_id: str, config: UCPConfig | None = None) -> dict[str, Any]:
     """The traits section of a profile view: `{"values": {...}, "updated_at": ...}`.
 
-    With `config`, derived values (`days_since(...)`, ratios) are recomputed at read time from
-    the stored aggregates; without it they are as stored at `updated_at`.
+    With `config`, windowed aggregates (`orders_30d`) and derived values (`days_since(...)`,
+    ratios) are evaluated at read time from the stored states; without it they are as stored
+    at `updated_at`.
     """
-    values, updated = tx.traits_of(profile_id)
+    values, states, updated = tx.traits_with_states(profile_id)
     if config is not None and config.traits:
-        values = dt.derive_all(trait_specs(config), values, now())
+        specs = trait_specs(config)
+        if ts.usable(specs, states):
+            values = ts.values(specs, states, now())
+        else:
+            values = dt.derive_all(specs, values, now())
     return {"values": values, "updated_at": updated}
 
 

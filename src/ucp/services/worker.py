@@ -2,9 +2,11 @@
 
 One batch of messages = one transaction: records (identify, alias and the stub records that give
 anonymous visitors a profile) go through `SourceIngestor` and incremental resolution, events are
-stored, group memberships upserted, traits of every touched profile recomputed, and the inbox
-rows marked — so a crash anywhere leaves either the whole batch applied or none of it, and a
-redelivered message is recognised by its inbox row and applied once.
+prepared and appended in bulk, group memberships upserted, the traits of the profiles the batch
+reaches updated (new events folded into the stored trait state; profiles whose records changed
+recomputed — `services.traits`), and the inbox rows marked — so a crash anywhere leaves either
+the whole batch applied or none of it, and a redelivered message is recognised by its inbox row
+and applied once.
 
 - identify → a record keyed by the source's `source_key` path (an identify without a value there
   is keyed `anonymous:<anonymousId>`); Segment semantics: its traits are merged over the traits of
@@ -22,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,10 +32,13 @@ from typing import Any, cast
 
 from ucp.config import SourceConfig, UCPConfig
 from ucp.domain.mapping import lookup
+from ucp.domain.traits import EventFacts
+from ucp.services import suppression
+from ucp.services.consent import IngestConsent
 from ucp.services.identifiers import IdentifierStandardizer
-from ucp.services.ingest import IngestReport, Prepared, RejectWriter, SourceIngestor
+from ucp.services.ingest import IngestReport, RejectWriter, RowPreparer, SourceIngestor
 from ucp.services.locking import lock_identifiers, run_with_retry
-from ucp.services.traits import TraitComputer
+from ucp.services.traits import TraitComputer, event_facts
 from ucp.store.store import Store, StoreTx, now
 
 log = logging.getLogger("ucp.worker")
@@ -93,21 +98,6 @@ class _Rejects(RejectWriter):
         self.rows[row] = f"{field_name}: {reason}" if field_name else reason
 
 
-class _EventIngestor(SourceIngestor):
-    """Keeps the collector's receive time on each event (the base class stamps apply time)."""
-
-    received: dict[str, datetime]
-
-    def apply_prepared(
-        self, prepared: Iterable[Prepared], report: IngestReport, rejects: RejectWriter
-    ) -> None:
-        items = list(prepared)
-        for item in items:
-            if item.kind == "event" and item.key in self.received:
-                item.payload[0]["received_at"] = self.received[item.key]
-        super().apply_prepared(items, report, rejects)
-
-
 def _variant(config: UCPConfig, source: str, **changes: Any) -> UCPConfig:
     """The config with one source's settings changed (keys for events and stub records)."""
     sources = dict(config.sources)
@@ -122,19 +112,22 @@ def _id_paths(source: SourceConfig) -> tuple[str | None, str | None]:
 
 
 class _SourceApplier:
-    """The three ingestors of one source: records, events (keyed by messageId), stubs."""
+    """One source's appliers: records and stub records go through `SourceIngestor` (mapping,
+    standardization, versions, resolution); events only need preparing and inserting, so they
+    take a short path of their own (`store_events`)."""
 
     def __init__(
         self, proxy: _TxStore, config: UCPConfig, name: str, secret: bytes | None = None
     ) -> None:
         self.name = name
         self.source = config.source(name)
+        self.secret = secret
         self.user_type, self.anon_type = _id_paths(self.source)
         store = cast(Store, proxy)
         self.records = SourceIngestor(store, config, name, secret=secret)
-        self.events = _EventIngestor(
-            store, _variant(config, name, source_key="messageId"), name, secret=secret
-        )
+        event_config = _variant(config, name, source_key="messageId")
+        self.events = RowPreparer(event_config, name)
+        self.consent = IngestConsent(event_config, name)
         stub_ids = {t: p for t, p in self.source.identifiers.items()
                     if t in (self.user_type, self.anon_type)}
         self.stubs = SourceIngestor(
@@ -172,6 +165,31 @@ class _SourceApplier:
         if anon_id is not None:
             row["anonymousId"] = anon_id
         return row
+
+    def store_events(
+        self, tx: StoreTx, msgs: Sequence[Message], result: ApplyResult, at: datetime
+    ) -> list[tuple[dict[str, Any], list[tuple[str, str]]]]:
+        """Prepare and insert the events of track/page/screen messages (the collector's receive
+        time kept); returns the rows that were new, with their identifiers. A message the
+        mapping refuses is recorded in `result.failed`; a known event key is skipped."""
+        events: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {}
+        for item in self.events.prepare(enumerate(m.payload for m in msgs)):
+            m = msgs[item.row]
+            if item.kind == "error":
+                reason = item.reason or ""
+                result.failed[m.message_id] = f"{item.field}: {reason}" if item.field else reason
+            elif item.kind == "event" and item.key is not None:
+                row, idents = item.payload
+                row["received_at"] = m.received_at
+                events[item.key] = (row, idents)
+        suppression.drop_suppressed(tx, self.secret, {}, events)
+        if not events:
+            return []
+        known = tx.known_event_keys(self.name, list(events))
+        fresh = [events[k] for k in events if k not in known]
+        tx.append_events([r for r, _ in fresh], [i for _, i in fresh])
+        self.consent.record(tx, [], fresh, at)
+        return fresh
 
 
 def _merge_identify(previous: dict[str, Any] | None, msg: dict[str, Any]) -> dict[str, Any]:
@@ -286,18 +304,17 @@ class MessageApplier:
         self.proxy.tx = tx
         try:
             seq = tx.last_change_seq()
-            touched_pairs: set[tuple[str, str]] = set()
+            record_pairs: set[tuple[str, str]] = set()
+            fresh: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
+            cache: dict[tuple[str, str], set[str]] = {}
             by_source: dict[str, list[Message]] = {}
             for m in batch:
                 by_source.setdefault(m.source, []).append(m)
             for name, msgs in sorted(by_source.items()):
-                touched_pairs |= self._apply_source(tx, self._source(name), msgs, result, at)
-            profiles = {p for ps in tx.profiles_holding(touched_pairs).values() for p in ps}
-            for _type, pid, data in tx.changes_since(seq):
-                profiles.update(p for p in (pid, data.get("from")) if isinstance(p, str))
-                into = data.get("into")
-                profiles.update(into if isinstance(into, list) else [into] if into else [])
-            result.profiles = self.traits.recompute(tx, profiles, at)
+                record_pairs |= self._apply_source(
+                    tx, self._source(name), msgs, result, at, fresh, cache
+                )
+            result.profiles = self._update_traits(tx, seq, record_pairs, fresh, cache, at)
             failed_ids = {m.inbox_id: result.failed[m.message_id]
                           for m in batch if m.message_id in result.failed and m.inbox_id}
             applied_ids = [m.inbox_id for m in batch
@@ -312,17 +329,51 @@ class MessageApplier:
         finally:
             self.proxy.tx = None
 
+    def _update_traits(
+        self, tx: StoreTx, seq: int, record_pairs: set[tuple[str, str]],
+        fresh: list[tuple[dict[str, Any], list[tuple[str, str]]]],
+        cache: dict[tuple[str, str], set[str]], at: datetime,
+    ) -> int:
+        """Recompute the profiles whose records changed (the change feed entries this batch
+        wrote, and the holders of the identifiers its identify/alias messages carry); fold the
+        new events into every other profile they reach."""
+        if not self.traits.enabled:
+            return 0
+        changed: set[str] = set()
+        for _type, pid, data in tx.changes_since(seq):
+            changed.update(p for p in (pid, data.get("from")) if isinstance(p, str))
+            into = data.get("into")
+            changed.update(into if isinstance(into, list) else [into] if into else [])
+        if record_pairs:
+            changed.update(p for ps in tx.profiles_holding(record_pairs).values() for p in ps)
+        pairs = {pair for _, idents in fresh for pair in idents}
+        if changed or record_pairs or any(not cache.get(p) for p in pairs):
+            # records were written in this batch: the lookups made before may be stale
+            cache.update(dict.fromkeys(pairs, set()))
+            cache.update(tx.profiles_holding(pairs))
+        fold: dict[str, list[EventFacts]] = {}
+        for row, idents in fresh:
+            owners = set().union(*(cache.get(pair, set()) for pair in idents))
+            if owners - changed:
+                facts = event_facts(row)
+                for pid in owners - changed:
+                    fold.setdefault(pid, []).append(facts)
+        return self.traits.update(tx, changed, fold, at)
+
     def _apply_source(
         self, tx: StoreTx, src: _SourceApplier, msgs: list[Message], result: ApplyResult,
-        at: datetime,
+        at: datetime, fresh: list[tuple[dict[str, Any], list[tuple[str, str]]]],
+        cache: dict[tuple[str, str], set[str]],
     ) -> set[tuple[str, str]]:
-        """Apply one source's messages; returns the identifier pairs whose profiles' traits
-        must be recomputed."""
+        """Apply one source's messages; appends the new events to `fresh` and returns the
+        identifier pairs of the records (identify, alias) it wrote, whose profiles' traits are
+        recomputed. `cache` keeps the identifier → profiles lookups of the batch."""
         records: dict[str, tuple[dict[str, Any], list[Message]]] = {}
         stubs: dict[str, tuple[dict[str, Any], list[Message]]] = {}
         events: list[Message] = []
         groups: list[Message] = []
         pairs: set[tuple[str, str]] = set()
+        record_pairs: set[tuple[str, str]] = set()
         expand: set[tuple[str, str]] = set()
         record_keys: set[tuple[str, str]] = set()
         key_path = src.source.source_key
@@ -340,7 +391,10 @@ class MessageApplier:
                 prev = records.get(skey)
                 merged = _merge_identify(prev[0] if prev else None, row)
                 records[skey] = (merged, [*(prev[1] if prev else []), m])
-                expand.update(src.mapped_ids(row))
+                mapped = src.mapped_ids(row)
+                expand.update(mapped)
+                record_pairs.update(mapped)
+                record_pairs.update(ids)
                 record_keys.add((src.name, skey))
             elif m.type in _EVENT_TYPES:
                 events.append(m)
@@ -348,7 +402,9 @@ class MessageApplier:
                 prev_id, user_id = str(p["previousId"]), str(p["userId"])
                 key = f"alias:{prev_id}"
                 stubs[key] = (src.stub_row(key, user_id, prev_id), [m])
-                expand.update(src.ids_of({"userId": user_id, "anonymousId": prev_id}))
+                alias_ids = src.ids_of({"userId": user_id, "anonymousId": prev_id})
+                expand.update(alias_ids)
+                record_pairs.update(alias_ids)
                 record_keys.add((src.name, key))
             elif m.type == "group":
                 groups.append(m)
@@ -357,8 +413,10 @@ class MessageApplier:
         event_ids = {m.message_id: src.ids_of(m.payload) for m in events}
         wanted = {pair for ids in event_ids.values() for pair in ids}
         lock_identifiers(tx, pairs | wanted, record_keys, expand)
-        known = set(tx.profiles_holding(wanted)) if wanted else set()
-        known |= expand
+        if wanted:
+            cache.update(dict.fromkeys(wanted, set()))
+            cache.update(tx.profiles_holding(wanted))
+        known = {pair for pair in wanted if cache[pair]} | expand
         for m in events:
             ids = event_ids[m.message_id]
             if not ids or all(pair in known for pair in ids):
@@ -383,12 +441,10 @@ class MessageApplier:
         if stubs:
             self._ingest(src.stubs, [(k, r, c) for k, (r, c) in stubs.items()], result)
         if events:
-            src.events.received = {m.message_id: m.received_at for m in events}
-            rows = [(m.message_id, m.payload, [m]) for m in events]
-            self._ingest(src.events, rows, result)
+            fresh.extend(src.store_events(tx, events, result, at))
         if groups:
             self._groups(tx, src, groups, at)
-        return pairs | {p for ids in event_ids.values() for p in ids}
+        return record_pairs
 
     def _alias_known_user(
         self, tx: StoreTx, src: _SourceApplier,
@@ -449,6 +505,7 @@ def message_from_payload(source: str, payload: dict[str, Any]) -> Message:
 
 
 RETENTION_EVERY = 24 * 3600.0
+MAX_BATCH_GROWTH = 4
 
 
 class InboxWorker:
@@ -487,14 +544,20 @@ class InboxWorker:
             self._thread.join(timeout)
 
     def drain(self) -> int:
-        """Apply pending rows until none is left; returns how many were applied or failed."""
-        total = 0
+        """Apply pending rows until none is left; returns how many were applied or failed.
+
+        While a backlog lasts (each claim comes back full) the claims grow, up to
+        `MAX_BATCH_GROWTH` × `batch_size`: a profile with several events in one batch is read
+        and written once, so a backlog clears faster than it built up.
+        """
+        total, size = 0, self.batch_size
         while True:
-            result = self.applier.apply_pending(self.batch_size)
+            result = self.applier.apply_pending(size)
             n = result.applied + len(result.failed)
             total += n
-            if n == 0:
+            if n < size:  # the claim took every pending row: no empty write transaction more
                 return total
+            size = min(size * 2, self.batch_size * MAX_BATCH_GROWTH)
 
     def _pending(self) -> bool:
         with self.store.read() as tx:
@@ -554,8 +617,13 @@ async def run_bus_worker(
                 break
             continue
         idle_since = time.monotonic()
-        messages = [message_from_payload(m.source, m.payload) for m in fetched]
-        await asyncio.to_thread(applier.apply_messages, messages)
-        await bus.ack(fetched)
+        try:
+            messages = [message_from_payload(m.source, m.payload) for m in fetched]
+            await asyncio.to_thread(applier.apply_messages, messages)
+            await bus.ack(fetched)
+        except Exception as exc:  # noqa: BLE001 - stay alive: unacked messages are redelivered
+            log.error("bus worker error: %s; the batch will be redelivered", type(exc).__name__)
+            await asyncio.sleep(1.0)
+            continue
         total += len(fetched)
     return total

@@ -94,5 +94,58 @@ def profiles_by_identifier() -> Select:  # type: ignore[type-arg]
 
 
 @cache
+def profile_traits() -> Select:  # type: ignore[type-arg]
+    tr = t.traits.c
+    return select(tr.name, tr.value, tr.updated_at).where(tr.profile_id == bindparam("pid"))
+
+
+@cache
+def profile_rows_by_identifier() -> Select:  # type: ignore[type-arg]
+    """The profile rows holding an identifier, in one statement (the lookup's one query)."""
+    i, r, p = t.identifiers.c, t.records.c, t.profiles.c
+    holders = (
+        select(r.profile_id)
+        .join(t.identifiers, i.record_id == r.id)
+        .where(i.type == bindparam("type"), i.value == bindparam("value"))
+    )
+    return select(t.profiles).where(p.id.in_(holders)).order_by(p.id)
+
+
+@cache
 def source_ranks() -> Select:  # type: ignore[type-arg]
     return select(t.sources.c.name, t.sources.c.trust_rank)
+
+
+# -- real time on PostgreSQL: plain psycopg statements with array parameters sent in binary (no
+# per-element quoting), run by `StoreTx._pg_rows`. One index probe per key (LATERAL … OFFSET 0
+# keeps the planner from turning a batch of keys into a scan of the whole table when its
+# statistics are stale, as they are while a fresh database fills up).
+KNOWN_EVENT_KEYS_PG = (
+    "SELECT k.key FROM unnest(%(keys)b::text[]) AS k(key) CROSS JOIN LATERAL "
+    "(SELECT 1 FROM events e WHERE e.source = %(source)s AND e.event_key = k.key LIMIT 1) AS hit"
+)
+PROFILES_HOLDING_PG = (
+    "SELECT p.type, p.value, r.profile_id "
+    "FROM unnest(%(types)b::text[], %(values)b::text[]) AS p(type, value) "
+    "CROSS JOIN LATERAL (SELECT i.record_id FROM identifiers i "
+    "WHERE i.type = p.type AND i.value = p.value OFFSET 0) AS hit "
+    "JOIN records r ON r.id = hit.record_id WHERE r.profile_id IS NOT NULL"
+)
+EXISTING_RECORDS_PG = (
+    "SELECT hit.source_key, hit.id, hit.version, hit.content_hash, hit.profile_id "
+    "FROM unnest(%(keys)b::text[]) AS k(key) CROSS JOIN LATERAL "
+    "(SELECT r.source_key, r.id, r.version, r.content_hash, r.profile_id FROM records r "
+    "WHERE r.source = %(source)s AND r.source_key = k.key OFFSET 0) AS hit"
+)
+TRAIT_ROWS_PG = (
+    "SELECT k.pid, tr.name, tr.value FROM unnest(%(pids)b::text[]) AS k(pid) "
+    "CROSS JOIN LATERAL (SELECT name, value FROM traits WHERE profile_id = k.pid OFFSET 0) AS tr"
+)
+INBOX_INSERT_PG = (
+    "INSERT INTO inbox (source, message_id, type, payload, received_at, status, applied_at, "
+    "error, attempts) SELECT s, m, ty, p::json, r, st, a, e, 0 FROM unnest(%(source)b::text[], "
+    "%(message_id)b::text[], %(type)b::text[], %(payload)b::text[], "
+    "%(received_at)b::timestamptz[], %(status)b::text[], %(applied_at)b::timestamptz[], "
+    "%(error)b::text[]) AS u(s, m, ty, p, r, st, a, e) "
+    "ON CONFLICT DO NOTHING RETURNING message_id"
+)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, inspect, or_, select, update
+import orjson
+from sqlalchemy import JSON, and_, bindparam, delete, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -40,9 +43,31 @@ def _after_prefix(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else "\U0010ffff"
 
 
+@functools.cache
+def _coholders_query() -> tuple[Any, Any]:
+    """Holders of the linkable identifier values some records hold (built once: an aliased
+    self-join is slow to construct)."""
+    mine, other = t.identifiers.alias("mine"), t.identifiers.alias("other")
+    query = (
+        select(other.c.record_id)
+        .select_from(
+            mine.join(other, and_(other.c.type == mine.c.type, other.c.value == mine.c.value))
+        )
+        .where(mine.c.linkable.is_(True), other.c.linkable.is_(True))
+    )
+    return query, mine.c.record_id
+
+
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+@lru_cache(maxsize=64)
+def _compiled(stmt: Any, dialect: Any) -> tuple[str, dict[str, Any]]:
+    """SQL text and default parameters of a prebuilt statement (compiled once per process)."""
+    compiled = stmt.compile(dialect=dialect)
+    return str(compiled), dict(compiled.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +169,17 @@ class StoreTx:
                 out[key] = StoredRecord(rid, version, chash, pid)
         return out
 
+    def existing_records_by_key(
+        self, source: str, keys: Sequence[str]
+    ) -> dict[str, StoredRecord]:
+        """`existing_records` for big batches: on PostgreSQL one array parameter and one index
+        probe per key (a list of 500 placeholders let a generic plan scan every record of the
+        source while a bulk load filled the table faster than its statistics followed)."""
+        if self.dialect != "postgresql":
+            return self.existing_records(source, keys)
+        rows = self._pg_rows(sql.EXISTING_RECORDS_PG, {"keys": list(keys), "source": source})
+        return {key: StoredRecord(rid, ver, chash, pid) for key, rid, ver, chash, pid in rows}
+
     def insert_records(self, rows: Sequence[dict[str, Any]], at: datetime) -> list[int]:
         """Insert records at version 1; rows carry source, source_key, hash, raw, attributes."""
         if not rows:
@@ -179,6 +215,97 @@ class StoreTx:
             ],
         )
         return ids
+
+    def insert_new_records(self, rows: Sequence[dict[str, Any]], at: datetime) -> list[int]:
+        """Bulk form of `insert_records` + identifiers + search terms + blocking keys.
+
+        For records that do not exist yet (a bulk load): ids are reserved up front and every
+        table is filled with one set-based write (COPY on PostgreSQL, one executemany on
+        SQLite) instead of compiled statements. Rows carry what `insert_records` needs plus
+        `identifiers` [(type, value, linkable)], `terms` [(kind, term)] and `blocking_keys`.
+        """
+        if not rows:
+            return []
+        if self.dialect == "postgresql":
+            ids = list(
+                self.conn.exec_driver_sql(
+                    "SELECT nextval(pg_get_serial_sequence('records', 'id')) "
+                    "FROM generate_series(1, %s)",
+                    (len(rows),),
+                ).scalars()
+            )
+        else:
+            top = self.conn.execute(select(func.max(t.records.c.id))).scalar_one() or 0
+            ids = list(range(top + 1, top + 1 + len(rows)))
+        pairs = list(zip(ids, rows, strict=True))
+        self._bulk(
+            t.records,
+            ("id", "source", "source_key", "version", "content_hash", "attributes",
+             "first_seen", "last_seen"),
+            [(rid, r["source"], r["source_key"], 1, r["hash"], r["attributes"], at, at)
+             for rid, r in pairs],
+        )
+        self._bulk(
+            t.record_versions,
+            ("record_id", "version", "content_hash", "raw", "attributes", "valid_from"),
+            [(rid, 1, r["hash"], r["raw"], r["attributes"], at) for rid, r in pairs],
+        )
+        self._bulk(
+            t.identifiers,
+            ("record_id", "type", "value", "linkable"),
+            [(rid, typ, val, bool(ok)) for rid, r in pairs for typ, val, ok in r["identifiers"]],
+        )
+        self._bulk(
+            t.search_terms,
+            ("record_id", "kind", "term"),
+            [(rid, kind, term) for rid, r in pairs for kind, term in r["terms"]],
+        )
+        self._bulk(
+            t.blocking_keys,
+            ("record_id", "key"),
+            [(rid, key) for rid, r in pairs for key in r.get("blocking_keys", ())],
+        )
+        return ids
+
+    def _bulk(self, table: Any, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Append plain rows to `table`: COPY on PostgreSQL, one executemany on SQLite."""
+        if not rows:
+            return
+        dialect = self.conn.dialect
+        types = [table.c[name].type for name in columns]
+        if self.dialect == "postgresql":
+            # COPY text needs JSON as text; psycopg adapts datetimes, ints and booleans itself
+            dump = [
+                (lambda v: orjson.dumps(v, default=str).decode())
+                if isinstance(typ, JSON) else None
+                for typ in types
+            ]
+            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(
+                        [
+                            v if f is None or v is None else f(v)
+                            for f, v in zip(dump, row, strict=True)
+                        ]
+                    )
+            return
+        procs = [typ.dialect_impl(dialect).bind_processor(dialect) for typ in types]
+        if any(procs):
+            rows = [
+                tuple(
+                    v if p is None or v is None else p(v)
+                    for p, v in zip(procs, row, strict=True)
+                )
+                for row in rows
+            ]
+        self.conn.exec_driver_sql(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            rows,
+        )
 
     def add_versions(self, rows: Sequence[dict[str, Any]], at: datetime) -> None:
         """New versions of existing records; each row has id, version, hash, raw, attributes."""
@@ -422,6 +549,118 @@ class StoreTx:
             )
         return big
 
+    # -- incremental resolution state (issue 5) ---------------------------------------------
+    def block_sizes(self, keys: Iterable[str]) -> dict[str, int]:
+        """How many records hold each blocking key (store-wide)."""
+        b = t.blocking_keys.c
+        out: dict[str, int] = {}
+        for part in _chunks(sorted(set(keys))):
+            query = select(b.key, func.count()).where(b.key.in_(part)).group_by(b.key)
+            out.update((key, n) for key, n in self.conn.execute(query))
+        return out
+
+    def block_holders(self, keys: Iterable[str]) -> list[tuple[int, str]]:
+        """`(record_id, key)` for every holder of these blocking keys."""
+        b = t.blocking_keys.c
+        out: list[tuple[int, str]] = []
+        for part in _chunks(sorted(set(keys))):
+            query = select(b.record_id, b.key).where(b.key.in_(part))
+            out.extend(self.conn.execute(query).tuples())
+        return out
+
+    def blocking_keys_of(self, record_ids: Iterable[int]) -> dict[int, list[str]]:
+        b = t.blocking_keys.c
+        out: dict[int, list[str]] = {}
+        for part in _chunks(sorted(set(record_ids))):
+            query = select(b.record_id, b.key).where(b.record_id.in_(part))
+            for rid, key in self.conn.execute(query):
+                out.setdefault(rid, []).append(key)
+        return out
+
+    def resolution_rows(self, record_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """Records with their stored resolution state (None where there is none): `key`,
+        `profile_id`, `content_hash`, `features_key`, `features`, `component`, `model_version`."""
+        return self._resolution_rows(t.records.c.id, record_ids)
+
+    def group_rows(self, components: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """`resolution_rows` of every record whose stored resolution group is one of these."""
+        return self._resolution_rows(t.resolution_state.c.component, components)
+
+    def _resolution_rows(self, column: Any, values: Iterable[int]) -> dict[int, dict[str, Any]]:
+        r, s = t.records.c, t.resolution_state.c
+        out: dict[int, dict[str, Any]] = {}
+        query = select(
+            r.id, r.source, r.source_key, r.profile_id, r.content_hash, s.features_key,
+            s.features, s.component, s.model_version,
+        ).select_from(t.records.outerjoin(t.resolution_state, s.record_id == r.id))
+        for part in _chunks(sorted(set(values))):
+            for rid, source, key, pid, chash, fkey, feats, comp, mver in self.conn.execute(
+                query.where(column.in_(part))
+            ):
+                out[rid] = {
+                    "key": RecordKey(source, key), "profile_id": pid, "content_hash": chash,
+                    "features_key": fkey, "features": feats, "component": comp,
+                    "model_version": mver,
+                }
+        return out
+
+    def identifier_coholders(self, record_ids: Sequence[int]) -> set[int]:
+        """Records holding a linkable identifier value one of `record_ids` holds (one join on
+        the (type, value) index)."""
+        query, mine = _coholders_query()
+        out: set[int] = set()
+        for part in _chunks(sorted(set(record_ids))):
+            out.update(self.conn.execute(query.where(mine.in_(part))).scalars())
+        return out
+
+    def must_linked_keys(self, keys: Iterable[RecordKey]) -> set[int]:
+        """Records joined to any of `keys` by an active must-link (one query when none is)."""
+        c = t.constraints.c
+        wanted = set(keys)
+        others: set[RecordKey] = set()
+        for part in _chunks(sorted({k.source_key for k in wanted})):
+            rows = self.conn.execute(
+                select(c.source_a, c.key_a, c.source_b, c.key_b).where(
+                    c.kind == "must_link",
+                    c.revoked_at.is_(None),
+                    or_(c.key_a.in_(part), c.key_b.in_(part)),
+                )
+            )
+            for sa, ka, sb, kb in rows:
+                a, b = RecordKey(sa, ka), RecordKey(sb, kb)
+                if a in wanted:
+                    others.add(b)
+                if b in wanted:
+                    others.add(a)
+        others -= wanted
+        return set(self.record_ids(others).values()) if others else set()
+
+    def linkable_identifiers(self, record_ids: Iterable[int]) -> dict[int, list[Identifier]]:
+        i = t.identifiers.c
+        out: dict[int, list[Identifier]] = {}
+        for part in _chunks(sorted(set(record_ids))):
+            for rid, typ, val in self.conn.execute(
+                select(i.record_id, i.type, i.value).where(
+                    i.record_id.in_(part), i.linkable.is_(True)
+                )
+            ):
+                out.setdefault(rid, []).append(Identifier(typ, val))
+        return out
+
+    def content_hashes(self) -> dict[int, str]:
+        """Every record's content hash (what stored resolution features are checked against)."""
+        r = t.records.c
+        return {rid: chash for rid, chash in self.conn.execute(select(r.id, r.content_hash))}
+
+    def set_resolution_state(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Replace the resolution state of these records (`record_id`, `features_key`,
+        `features`, `component`, `model_version`)."""
+        s = t.resolution_state.c
+        for part in _chunks([row["record_id"] for row in rows]):
+            self.conn.execute(delete(t.resolution_state).where(s.record_id.in_(part)))
+        if rows:
+            self.conn.execute(insert(t.resolution_state), list(rows))
+
     def identifier_neighbors(self, record_ids: Sequence[int]) -> set[int]:
         """Records sharing a linkable identifier value with any of `record_ids`."""
         i = t.identifiers.c
@@ -456,11 +695,14 @@ class StoreTx:
         Decided items stay (and a decided pair is not queued again under the same model)."""
         rc = t.review_items.c
         for part in _chunks(sorted(set(record_ids))):
-            self.conn.execute(
-                delete(t.review_items).where(
-                    rc.status == "open", or_(rc.record_a.in_(part), rc.record_b.in_(part))
-                )
+            # found by either end's index first: a `status` filter in the same statement lets
+            # SQLite pick the status index and scan every open item
+            found = self.conn.execute(
+                select(rc.id, rc.status).where(or_(rc.record_a.in_(part), rc.record_b.in_(part)))
             )
+            stale = [item for item, status in found if status == "open"]
+            for ids in _chunks(stale):
+                self.conn.execute(delete(t.review_items).where(rc.id.in_(ids)))
         if items:
             self.conn.execute(
                 insert_ignore(self.dialect, t.review_items),
@@ -840,6 +1082,58 @@ class StoreTx:
         rows = self.conn.execute(sql.profile_pins(), {"pid": profile_id}).mappings()
         return [dict(row) for row in rows]
 
+    def profile_bundle(self, profile_id: str, event_limit: int) -> dict[str, Any] | None:
+        """What a current profile view reads, for a live profile id (None for anything else):
+        `row`, `records`, `identifiers`, `events`, `pins`, `traits` (values, updated_at) and
+        `ranks`. On PostgreSQL the seven queries go out in one psycopg pipeline (one network
+        round trip instead of seven); on SQLite they run one after the other."""
+        params = {"pid": profile_id}
+        queries = {
+            "row": (sql.profile_by_id(), params),
+            "records": (sql.profile_records(), params),
+            "identifiers": (sql.profile_identifiers(), params),
+            "events": (sql.profile_events(), {"pid": profile_id, "limit": event_limit}),
+            "pins": (sql.profile_pins(), params),
+            "traits": (sql.profile_traits(), params),
+            "ranks": (sql.source_ranks(), {}),
+        }
+        if self.dialect == "postgresql":
+            out = self._pipelined(queries)
+        else:
+            out = {
+                name: [dict(row) for row in self.conn.execute(stmt, args).mappings()]
+                for name, (stmt, args) in queries.items()
+            }
+        if not out["row"]:
+            return None
+        values: dict[str, Any] = {}
+        updated: datetime | None = None
+        for row in out["traits"]:
+            value = row["value"]
+            values[row["name"]] = value.get("v") if isinstance(value, dict) else value
+            at = row["updated_at"]
+            updated = at if updated is None or at > updated else updated
+        return {
+            **out,
+            "row": out["row"][0],
+            "traits": (values, updated),
+            "ranks": {row["name"]: row["trust_rank"] for row in out["ranks"]},
+        }
+
+    def _pipelined(self, queries: dict[str, tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
+        """Run read statements in one psycopg pipeline; rows as dicts (PostgreSQL only)."""
+        from psycopg.rows import dict_row
+
+        raw = self.conn.connection.driver_connection
+        cursors = {}
+        with raw.pipeline():  # type: ignore[union-attr]
+            for name, (stmt, args) in queries.items():
+                text_, defaults = _compiled(stmt, self.conn.dialect)
+                cursor = raw.cursor(row_factory=dict_row)  # type: ignore[union-attr]
+                cursor.execute(text_, {**defaults, **args})
+                cursors[name] = cursor
+        return {name: cursor.fetchall() for name, cursor in cursors.items()}
+
     def records_as_of(self, profile_id: str, at: datetime) -> list[dict[str, Any]]:
         """The profile's records, each at the version the store held at `at`."""
         m, r, v = t.memberships.c, t.records.c, t.record_versions.c
@@ -932,6 +1226,13 @@ class StoreTx:
     def profiles_by_identifier(self, id_type: str, value: str) -> list[str]:
         rows = self.conn.execute(sql.profiles_by_identifier(), {"type": id_type, "value": value})
         return [pid for (pid,) in rows]
+
+    def profile_rows_by_identifier(self, id_type: str, value: str) -> list[dict[str, Any]]:
+        """Rows (as `profile_row`) of the profiles holding an identifier, in id order."""
+        rows = self.conn.execute(
+            sql.profile_rows_by_identifier(), {"type": id_type, "value": value}
+        ).mappings()
+        return [dict(row) for row in rows]
 
     def list_profiles(self, after: str | None, limit: int) -> list[dict[str, Any]]:
         p = t.profiles.c
@@ -1079,6 +1380,23 @@ class StoreTx:
 
     # -- real time ---------------------------------------------------------------------------
     # Issue 7: the collector's inbox log, identifier locks, traits and group memberships.
+    def _pg_rows(self, statement: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a psycopg statement of `statements` (array parameters in binary) in this
+        transaction; its rows."""
+        with self.conn.connection.driver_connection.cursor() as cur:  # type: ignore[union-attr]
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+
+    def _any(self, column: Any, values: Sequence[Any]) -> Any:
+        """`column IN values`; on PostgreSQL `column = ANY(array)`: one parameter, so psycopg
+        need not parse a long statement with hundreds of placeholders at every call."""
+        if self.dialect == "postgresql":
+            from sqlalchemy import any_
+            from sqlalchemy.dialects.postgresql import ARRAY
+
+            return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return column.in_(list(values))
+
     def inbox_insert(self, rows: Sequence[dict[str, Any]]) -> set[str]:
         """Log messages as pending; a known `(source, message_id)` is skipped.
 
@@ -1087,6 +1405,19 @@ class StoreTx:
         """
         if not rows:
             return set()
+        if self.dialect == "postgresql":  # one statement with array parameters
+            dumps = orjson.dumps
+            result = self._pg_rows(sql.INBOX_INSERT_PG, {
+                "source": [r["source"] for r in rows],
+                "message_id": [r["message_id"] for r in rows],
+                "type": [r["type"] for r in rows],
+                "payload": [dumps(r["payload"], default=str).decode() for r in rows],
+                "received_at": [r["received_at"] for r in rows],
+                "status": [r.get("status", "pending") for r in rows],
+                "applied_at": [r.get("applied_at") for r in rows],
+                "error": [r.get("error") for r in rows],
+            })
+            return {mid for (mid,) in result}
         stmt = insert_ignore(self.dialect, t.inbox).returning(t.inbox.c.message_id)
         result = self.conn.execute(
             stmt, [{**row, "status": row.get("status", "pending"), "attempts": 0} for row in rows]
@@ -1109,10 +1440,10 @@ class StoreTx:
     def inbox_finish(self, applied: Sequence[int], failed: dict[int, str], at: datetime) -> None:
         """Mark inbox rows applied, or failed with a reason (never a data value)."""
         c = t.inbox.c
-        for part in _chunks(list(applied)):
+        for part in _chunks(list(applied), 5000):
             self.conn.execute(
                 update(t.inbox)
-                .where(c.id.in_(part))
+                .where(self._any(c.id, part))
                 .values(status="applied", applied_at=at, attempts=c.attempts + 1)
             )
         for iid, reason in failed.items():
@@ -1183,15 +1514,25 @@ class StoreTx:
     def profiles_holding(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], set[str]]:
         """For each `(type, value)`, the profiles whose records carry it (any identifier)."""
         i, r = t.identifiers.c, t.records.c
-        wanted = set(pairs)
+        wanted = sorted(set(pairs))
         out: dict[tuple[str, str], set[str]] = {}
-        for part in _chunks(sorted({v for _, v in wanted})):
-            for typ, val, pid in self.conn.execute(
-                select(i.type, i.value, r.profile_id)
-                .join(t.records, r.id == i.record_id)
-                .where(i.value.in_(part), r.profile_id.is_not(None))
-            ):
-                if (typ, val) in wanted:
+        if self.dialect == "postgresql":
+            for part in _chunks(wanted, 5000):
+                for typ, val, pid in self._pg_rows(sql.PROFILES_HOLDING_PG, {
+                    "types": [p[0] for p in part], "values": [p[1] for p in part]
+                }):
+                    out.setdefault((typ, val), set()).add(pid)
+            return out
+        by_type: dict[str, list[str]] = {}
+        for typ, val in wanted:
+            by_type.setdefault(typ, []).append(val)
+        for typ, values in by_type.items():  # (type, value) is the index
+            for part in _chunks(values):
+                for val, pid in self.conn.execute(
+                    select(i.value, r.profile_id)
+                    .join(t.records, r.id == i.record_id)
+                    .where(i.type == typ, i.value.in_(part), r.profile_id.is_not(None))
+                ):
                     out.setdefault((typ, val), set()).add(pid)
         return out
 
@@ -1230,28 +1571,90 @@ class StoreTx:
         p = t.profiles.c
         out: set[str] = set()
         for part in _chunks(sorted(set(profile_ids))):
-            out.update(pid for (pid,) in self.conn.execute(select(p.id).where(p.id.in_(part))))
+            out.update(
+                pid for (pid,) in self.conn.execute(select(p.id).where(self._any(p.id, part)))
+            )
         return out
 
-    def replace_traits(self, values: dict[str, dict[str, Any]], at: datetime) -> None:
-        """Set the traits of each profile to exactly `values[profile_id]`."""
+    def replace_traits(
+        self,
+        values: dict[str, dict[str, Any]],
+        at: datetime,
+        states: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Set the traits of each profile to exactly `values[profile_id]`; with `states`, each
+        trait row also keeps its incremental aggregate state (`states[profile_id][name]`)."""
         tr = t.traits.c
         pids = sorted(values)
-        for part in _chunks(pids):
-            self.conn.execute(delete(t.traits).where(tr.profile_id.in_(part)))
+        for part in _chunks(pids, 5000):
+            self.conn.execute(delete(t.traits).where(self._any(tr.profile_id, part)))
+        kept = states or {}
+        # JSON serialized here, once per row, and the one timestamp once (not per row by the
+        # column types): this is the worker's hottest write
+        dumps = orjson.dumps
         rows = [
             # wrapped: SQLite's numeric affinity would turn a bare JSON number into an INTEGER
-            {"profile_id": pid, "name": name, "value": {"v": value}, "updated_at": at}
+            (pid, name, dumps({"v": value, "s": st} if (st := kept.get(pid, {}).get(name))
+                              is not None else {"v": value}, default=str).decode())
             for pid in pids
             for name, value in sorted(values[pid].items())
         ]
-        for part in _chunks(rows, 2000):
-            self.conn.execute(insert(t.traits), list(part))
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            with cursor.copy("COPY traits (profile_id, name, value, updated_at) FROM STDIN") as cp:
+                for row in rows:
+                    cp.write_row((*row, at))
+            return
+        stamp = t.traits.c.updated_at.type.dialect_impl(self.conn.dialect).bind_processor(
+            self.conn.dialect
+        )
+        when = stamp(at) if stamp else at
+        self.conn.exec_driver_sql(
+            "INSERT INTO traits (profile_id, name, value, updated_at) VALUES (?, ?, ?, ?)",
+            [(*row, when) for row in rows],
+        )
+
+    def trait_states(self, profile_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored incremental states `{profile_id: {trait: state}}` (rows without one are
+        left out)."""
+        out: dict[str, dict[str, Any]] = {}
+        size = 5000 if self.dialect == "postgresql" else 500  # SQLite: at most 999 variables
+        for part in _chunks(sorted(set(profile_ids)), size):
+            if self.dialect == "postgresql":
+                rows = self._pg_rows(sql.TRAIT_ROWS_PG, {"pids": list(part)})
+            else:  # raw rows, decoded here: the column type's per-row processing costs more
+                marks = ", ".join("?" for _ in part)
+                rows = self.conn.exec_driver_sql(
+                    f"SELECT profile_id, name, value FROM traits WHERE profile_id IN ({marks})",
+                    tuple(part),
+                )
+            for pid, name, value in rows:
+                if isinstance(value, (str, bytes)):
+                    value = orjson.loads(value)
+                if isinstance(value, dict) and "s" in value:
+                    out.setdefault(pid, {})[name] = value["s"]
+        return out
+
+    def traits_with_states(
+        self, profile_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any], datetime | None]:
+        """One profile's stored values, incremental states and last update, in one query."""
+        values: dict[str, Any] = {}
+        states: dict[str, Any] = {}
+        updated: datetime | None = None
+        for name, value, at in self.conn.execute(sql.profile_traits(), {"pid": profile_id}):
+            values[name] = value.get("v") if isinstance(value, dict) else value
+            if isinstance(value, dict) and "s" in value:
+                states[name] = value["s"]
+            updated = at if updated is None or at > updated else updated
+        return values, states, updated
 
     def delete_traits(self, profile_ids: Iterable[str]) -> None:
         tr = t.traits.c
         for part in _chunks(sorted(set(profile_ids))):
-            self.conn.execute(delete(t.traits).where(tr.profile_id.in_(part)))
+            self.conn.execute(delete(t.traits).where(self._any(tr.profile_id, part)))
 
     def traits_of(self, profile_id: str) -> tuple[dict[str, Any], datetime | None]:
         """A profile's stored trait values and when they were last computed."""
@@ -1327,6 +1730,47 @@ class StoreTx:
             ):
                 out[key] = raw
         return out
+
+    def known_event_keys(self, source: str, keys: Sequence[str]) -> set[str]:
+        """The keys among `keys` already stored as events of `source`."""
+        e = t.events.c
+        out: set[str] = set()
+        for part in _chunks(list(keys), 5000):
+            if self.dialect == "postgresql":
+                rows = self._pg_rows(sql.KNOWN_EVENT_KEYS_PG, {"source": source,
+                                                               "keys": list(part)})
+            else:
+                rows = self.conn.execute(
+                    select(e.event_key).where(e.source == source, e.event_key.in_(part))
+                ).all()
+            out.update(k for (k,) in rows)
+        return out
+
+    def append_events(
+        self, rows: Sequence[dict[str, Any]], idents: Sequence[Sequence[tuple[str, str]]]
+    ) -> None:
+        """`insert_events` for the real-time path: ids reserved up front, then plain bulk
+        appends (COPY on PostgreSQL) instead of an INSERT … RETURNING per row."""
+        if not rows:
+            return
+        if self.dialect == "postgresql":
+            from sqlalchemy import text
+
+            ids = list(self.conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence('events', 'id')) "
+                     "FROM generate_series(1, :n)"), {"n": len(rows)}
+            ).scalars())
+        else:  # the writer holds the database lock (BEGIN IMMEDIATE): max(id) is stable
+            top = self.conn.execute(select(func.max(t.events.c.id))).scalar_one() or 0
+            ids = list(range(top + 1, top + 1 + len(rows)))
+        columns = ("id", "source", "event_key", "name", "occurred_at", "received_at",
+                   "identifiers", "properties")
+        self._bulk(t.events, columns, [
+            (eid, *(row[c] for c in columns[1:])) for eid, row in zip(ids, rows, strict=True)
+        ])
+        self._bulk(t.event_identifiers, ("event_id", "type", "value"),
+                   [(eid, typ, val) for eid, pairs in zip(ids, idents, strict=True)
+                    for typ, val in pairs])
 
     def inbox_has_pending(self) -> bool:
         c = t.inbox.c

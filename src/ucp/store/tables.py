@@ -233,6 +233,7 @@ review_items = Table(
     Column("decided_by", String(128), nullable=True),
     UniqueConstraint("record_a", "record_b", "model_version", name="uq_review_items_pair"),
     Index("ix_review_items_status_probability", "status", "probability"),
+    Index("ix_review_items_record_b", "record_b"),  # (record_a is led by the unique index)
 )
 
 # -- stewardship and history (issue 6) ------------------------------------------------------------
@@ -362,4 +363,19 @@ search_terms = Table(
            nullable=False),
     Index("ix_search_terms_kind_term", "kind", "term"),
     Index("ix_search_terms_record_id", "record_id"),
+)
+
+# -- incremental resolution state (issue 5) -------------------------------------------------------
+# Per resolved record: its base features (so candidates are read, not rebuilt from attributes;
+# valid while `features_key` = "<features version>:<content hash>" matches) and its resolution
+# group (`component`: the smallest record id of the group) under `model_version`.
+resolution_state = Table(
+    "resolution_state",
+    metadata,
+    Column("record_id", Id, ForeignKey("records.id", ondelete="CASCADE"), primary_key=True),
+    Column("features_key", String(96), nullable=False),
+    Column("features", JSON, nullable=False),
+    Column("component", Id, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Index("ix_resolution_state_component", "component"),
 )

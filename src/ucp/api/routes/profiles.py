@@ -58,6 +58,7 @@ def get_profile(
         purpose=purpose,
         as_of=as_of,
         request_id=request.state.request_id,
+        audit_sink=request.app.state.read_audit.add,
     )
     # a profile is a large nested document: orjson directly, not FastAPI's generic encoder
     return Response(orjson.dumps(body, default=str), media_type="application/json")
@@ -126,8 +127,20 @@ def find_profiles(
     purpose: Annotated[
         str | None, Query(description="only profiles that consented to this purpose")
     ] = None,
-) -> ProfilePage:
+) -> ProfilePage | Response:
     store = request.app.state.store
+    if identifier is not None and purpose is None:
+        # the hot lookup: one query, serialized directly (FastAPI would validate a returned
+        # model again, in a hop to the thread pool)
+        rows = svc.lookup_profiles(store, request.app.state.config, identifier)
+        return Response(
+            orjson.dumps(
+                {"data": rows[:limit], "next_cursor": None},
+                default=str,
+                option=orjson.OPT_NON_STR_KEYS,  # column names are str subclasses
+            ),
+            media_type="application/json",
+        )
     if identifier is not None:
         ids = svc.find_by_identifier(store, request.app.state.config, identifier)
         if purpose is not None:

@@ -114,19 +114,26 @@ def block(
     rules: Sequence[BlockingRule],
     max_block_size: int | None = None,
     truth: Sequence[object] | None = None,
+    oversized: frozenset[str] = frozenset(),
 ) -> tuple[Ints, Ints, BlockingReport]:
     """Candidate pairs (left < right row, sorted, unique) over all rules, and a report.
 
     Args:
         truth: optional entity per row; the report then counts true pairs per rule.
+        oversized: keys (`"<rule>:<key>"`, as `blocking_keys` gives) to skip whatever their
+            size in this table: blocks that are above `max_block_size` in a larger record set
+            (the whole store) this table is a part of, so a part pairs exactly what the whole
+            would.
     """
     n = len(table)
+    if truth is None and n <= _SMALL_TABLE:
+        return _block_small(table, rules, max_block_size, oversized)
     report = BlockingReport()
     seen = np.empty(0, dtype=np.int64)
     entity = key_codes([str(t) for t in truth]) if truth is not None else None
     for rule in rules:
-        a, b, skipped, skipped_records = pairs_in_groups(key_codes(rule_keys(table, rule)),
-                                                         max_block_size)
+        keys = _rule_keys(table, rule, oversized)
+        a, b, skipped, skipped_records = pairs_in_groups(key_codes(keys), max_block_size)
         codes = sorted_unique(_pair_code(a, b, n))
         if len(seen):
             at = np.minimum(np.searchsorted(seen, codes), len(seen) - 1)
@@ -144,6 +151,52 @@ def block(
         sizes = np.bincount(entity[entity >= 0]) if len(entity) else np.empty(0, np.int64)
         report.true_pairs_total = int((sizes * (sizes - 1) // 2).sum())
     return seen // n, seen % n, report
+
+
+#: up to this many rows, `block` groups keys with a dict (numpy's fixed cost per rule dominates
+#: a handful of records: the store's incremental path resolves one small group at a time)
+_SMALL_TABLE = 48
+
+
+def _rule_keys(table: RecordTable, rule: BlockingRule, oversized: frozenset[str]) -> list[str]:
+    keys = rule_keys(table, rule)
+    if oversized:
+        prefix = f"{rule.name}:"
+        keys = ["" if k and prefix + k in oversized else k for k in keys]
+    return keys
+
+
+def _block_small(
+    table: RecordTable,
+    rules: Sequence[BlockingRule],
+    max_block_size: int | None,
+    oversized: frozenset[str],
+) -> tuple[Ints, Ints, BlockingReport]:
+    """`block` for a small table: the same pairs and report, with plain dicts and sets."""
+    n = len(table)
+    report = BlockingReport()
+    seen: set[int] = set()
+    for rule in rules:
+        groups: dict[str, list[int]] = {}
+        for row, key in enumerate(_rule_keys(table, rule, oversized)):
+            if key:
+                groups.setdefault(key, []).append(row)
+        codes: set[int] = set()
+        skipped = skipped_records = 0
+        for rows in groups.values():
+            if max_block_size and len(rows) > max_block_size:
+                skipped += 1
+                skipped_records += len(rows)
+                continue
+            for i, x in enumerate(rows):
+                codes.update(x * n + y for y in rows[i + 1:])
+        fresh = codes - seen
+        report.rules.append(RuleReport(rule.name, len(codes), len(fresh), skipped,
+                                       skipped_records))
+        seen |= fresh
+    report.total_pairs = len(seen)
+    found = np.array(sorted(seen), dtype=np.int64)
+    return found // max(n, 1), found % max(n, 1), report
 
 
 def blocking_keys(table: RecordTable, rules: Sequence[BlockingRule], row: int = 0) -> list[str]:

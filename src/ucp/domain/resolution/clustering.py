@@ -126,7 +126,9 @@ class _Groups:
         return root
 
     def blocked_by_rules(self, ra: int, rb: int, manual: bool) -> str | None:
-        if self.cannot[ra] & set(self.members[rb]):
+        # most groups have no cannot-link: do not build a set of the other group's members
+        # for every edge (quadratic in a big component)
+        if self.cannot[ra] and not self.cannot[ra].isdisjoint(self.members[rb]):
             return "cannot_link"
         if manual:
             return None

@@ -28,6 +28,7 @@ from ucp.domain.resolution.clustering import (
     ClusterOutcome,
     Constraints,
     cluster_rows,
+    connected_components,
 )
 from ucp.domain.resolution.deterministic import IdentifierPolicy
 from ucp.domain.resolution.fs_model import Model, prob_to_weight
@@ -115,12 +116,17 @@ class ProbabilisticResolver:
 
     # -- batches -----------------------------------------------------------------------------
     def resolve(self, records: Sequence[ResolvableRecord] | RecordTable,
-                truth: Sequence[object] | None = None) -> Resolution:
-        """Block, score and cluster a batch (records, or a prebuilt `RecordTable`)."""
+                truth: Sequence[object] | None = None,
+                oversized: frozenset[str] = frozenset()) -> Resolution:
+        """Block, score and cluster a batch (records, or a prebuilt `RecordTable`).
+
+        `oversized`: blocking keys too big in the whole record set this batch is part of (the
+        store), skipped here too, so a part resolves exactly as the whole would.
+        """
         table = records if isinstance(records, RecordTable) else RecordTable.from_records(records)
         n = len(table)
         ia, ib, report = block(table, self.settings.all_blocking(), self.settings.max_block_size,
-                               truth)
+                               truth, oversized)
         ids = identifier_edges(table, self.policies, self.settings.generic_min_names)
         row = {k: i for i, k in enumerate(table.keys)}
         must = _rows(self.must_link, row)
@@ -147,6 +153,32 @@ class ProbabilisticResolver:
         constraints = Constraints(tuple(must), tuple(cannot), unique, self.limits)
         outcome = cluster_rows(self.model, self.settings, table, scored, kinds, constraints)
         return Resolution(table, scored, kinds, id_types, outcome, report)
+
+    def groups(self, res: Resolution) -> Ints:
+        """Per row, the smallest row of its *resolution group*: rows joined by a linkable edge
+        (probabilistic at or above `auto`, identifier, must-link) or holding one linkable
+        identifier value (generic or not: whether a value is generic depends on all holders).
+
+        A group is closed under everything clustering reads, so re-resolving a union of whole
+        groups gives the partition resolving everything gives (the store's incremental path).
+        """
+        table, s = res.table, res.scored
+        auto_w = prob_to_weight(self.settings.auto)
+        linkable = (s.weight >= auto_w) | (res.kinds > PROBABILISTIC)
+        left, right = [s.ia[linkable]], [s.ib[linkable]]
+        holders: dict[tuple[str, str], int] = {}
+        hold_a: list[int] = []
+        hold_b: list[int] = []
+        for row, idents in enumerate(table.identifiers):
+            for ident in idents:
+                first = holders.setdefault(ident, row)
+                if first != row:
+                    hold_a.append(first)
+                    hold_b.append(row)
+        if hold_a:
+            left.append(np.array(hold_a, dtype=np.int64))
+            right.append(np.array(hold_b, dtype=np.int64))
+        return connected_components(len(table), np.concatenate(left), np.concatenate(right))
 
     def candidate_edges(self, records: Sequence[ResolvableRecord]) -> list[PairScore]:
         """Every blocked pair and identifier pair, scored and explained (key order)."""

@@ -32,31 +32,67 @@ class PairScore:
     evidence: dict[str, Any] = field(default_factory=dict)
 
 
+#: pairs weighed per call of `Model.scores` when scoring a big batch: its per-comparison weight
+#: matrices are temporaries of this many rows, not of every candidate pair
+_WEIGH_CHUNK = 500_000
+
+
 @dataclass(slots=True)
 class ScoredPairs:
-    """A batch of scored pairs (rows of one table), kept columnar."""
+    """A batch of scored pairs (rows of one table), kept columnar.
+
+    The per-comparison weights and TF adjustments (`per`, `tf`: two float matrices, most of
+    the memory of a big batch) are only needed to explain a pair; for a big batch they are
+    computed when first asked for (same values: `Model.scores` is row by row).
+    """
 
     ia: Ints
     ib: Ints
     levels: npt.NDArray[np.int8]
     weight: Floats
-    per: Floats
-    tf: Floats
+    _parts: tuple[Floats, Floats] | None = None
+    _source: tuple[Model, RecordTable] | None = None
 
     @property
     def probability(self) -> Floats:
         return weight_to_prob(self.weight)
 
+    @property
+    def per(self) -> Floats:
+        """Weight of each comparison's level (pairs × comparisons)."""
+        return self._weights()[0]
+
+    @property
+    def tf(self) -> Floats:
+        """Term-frequency adjustment of each comparison (pairs × comparisons)."""
+        return self._weights()[1]
+
+    def _weights(self) -> tuple[Floats, Floats]:
+        if self._parts is None:
+            if self._source is None:
+                raise ValueError("scored pairs without their model")
+            model, table = self._source
+            _, per, tf = model.scores(self.levels, table, self.ia)
+            self._parts = (per, tf)
+        return self._parts
+
     def take(self, index: Ints) -> ScoredPairs:
+        parts = (self._parts[0][index], self._parts[1][index]) if self._parts else None
         return ScoredPairs(self.ia[index], self.ib[index], self.levels[index],
-                           self.weight[index], self.per[index], self.tf[index])
+                           self.weight[index], parts, self._source)
 
 
 def score_pairs(model: Model, table: RecordTable, ia: Ints, ib: Ints) -> ScoredPairs:
     """Compare and weigh every pair (ia[k], ib[k]) at once."""
     levels = compare_all(model.comparisons, table, ia, ib)
-    total, per, tf = model.scores(levels, table, ia)
-    return ScoredPairs(ia, ib, levels, total, per, tf)
+    if len(ia) <= _WEIGH_CHUNK:
+        total, per, tf = model.scores(levels, table, ia)
+        return ScoredPairs(ia, ib, levels, total, (per, tf), (model, table))
+    total = np.concatenate([
+        model.scores(levels[s:s + _WEIGH_CHUNK], table, ia[s:s + _WEIGH_CHUNK])[0]
+        for s in range(0, len(ia), _WEIGH_CHUNK)
+    ])
+    return ScoredPairs(ia, ib, levels, total, None, (model, table))
 
 
 def evidence(model: Model, scored: ScoredPairs, k: int) -> dict[str, Any]:

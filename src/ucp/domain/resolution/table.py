@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from ucp.domain.model import RecordKey, ResolvableRecord
+from ucp.domain.model import Identifier, RecordKey, ResolvableRecord
 from ucp.domain.standardize.address import street_key
 from ucp.domain.standardize.simple import fold_key, fold_words
 
@@ -129,6 +129,29 @@ def record_features(attributes: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+#: bump when `attribute_features` / `record_base_features` change what they produce: stored
+#: features (the store keeps them per record so the incremental path reads, not recomputes)
+#: written under another version are recomputed
+FEATURES_VERSION = 1
+
+
+def record_base_features(record: ResolvableRecord) -> dict[str, str]:
+    """A record's base features (what a `RecordTable` row holds before the derived ones).
+
+    Email and phone identifiers fill those features when the attributes lack them. Pure: the
+    store keeps the result per record (`FEATURES_VERSION`) so candidates are read, not rebuilt.
+    """
+    feats = record_features(record.attributes)
+    for ident in record.identifiers:
+        if ident.type in ("email", "phone") and ident.type not in feats:
+            feats[ident.type] = ident.value
+    return feats
+
+
+def _pair(ident: Any) -> tuple[str, str]:
+    return (ident.type, ident.value) if isinstance(ident, Identifier) else (ident[0], ident[1])
+
+
 def _strings(values: Sequence[str]) -> Strings:
     arr = np.empty(len(values), dtype=object)
     arr[:] = list(values)
@@ -184,21 +207,33 @@ class RecordTable:
     @classmethod
     def from_records(cls, records: Sequence[ResolvableRecord]) -> RecordTable:
         """Build the table from records (any order: rows are sorted by key)."""
-        ordered = sorted(records, key=lambda r: r.key)
+        return cls.from_features(
+            [(r.key, record_base_features(r), r.identifiers) for r in records]
+        )
+
+    @classmethod
+    def from_features(
+        cls, rows: Sequence[tuple[RecordKey, Mapping[str, str], Sequence[Any]]]
+    ) -> RecordTable:
+        """Build from `(key, base features, identifiers)` per record (any order: rows are
+        sorted by key). Identifiers are `Identifier`s or `(type, value)` pairs."""
+        ordered = sorted(rows, key=lambda r: r[0])
         for prev, nxt in zip(ordered, ordered[1:], strict=False):
-            if prev.key == nxt.key:
-                raise ValueError(f"duplicate record key {nxt.key}")
-        rows = []
-        for r in ordered:
-            feats = record_features(r.attributes)
-            for ident in r.identifiers:
-                if ident.type in ("email", "phone") and ident.type not in feats:
-                    feats[ident.type] = ident.value
-            rows.append(feats)
-        names = sorted({n for row in rows for n in row} | set(BASE_FEATURES))
-        base = {n: [row.get(n, "") for row in rows] for n in names}
-        idents = [tuple(sorted((i.type, i.value) for i in set(r.identifiers))) for r in ordered]
-        return cls.build([r.key for r in ordered], base, idents)
+            if prev[0] == nxt[0]:
+                raise ValueError(f"duplicate record key {nxt[0]}")
+        names = sorted({n for _, feats, _ in ordered for n in feats} | set(BASE_FEATURES))
+        base = {n: [feats.get(n, "") for _, feats, _ in ordered] for n in names}
+        idents = [tuple(sorted({_pair(i) for i in ids})) for _, _, ids in ordered]
+        return cls.build([r[0] for r in ordered], base, idents)
+
+    def base_row(self, row: int) -> dict[str, str]:
+        """Row `row`'s non-empty base features (the inverse of `from_features`)."""
+        derived = set(DERIVED_FEATURES)
+        return {
+            name: value
+            for name, col in self.features.items()
+            if name not in derived and (value := col[row])
+        }
 
     @classmethod
     def build(
