@@ -38,6 +38,7 @@ ACCESS: dict[tuple[str, str], set[str] | str] = {
     ("get", "/v1/changes"): LISTERS,
     ("post", "/v1/profiles/merge"): STEWARDS,
     ("post", "/v1/profiles/{profile_id}/split"): STEWARDS,
+    ("delete", "/v1/records/{source}/{source_key}"): {"admin", "ingest"},
     ("get", "/v1/constraints"): STEWARDS,
     ("post", "/v1/constraints/{constraint_id}/revoke"): STEWARDS,
     ("get", "/v1/profiles/{profile_id}/consent"): ALL_READERS,
@@ -114,6 +115,8 @@ def _url(path: str, pid: str) -> str:
         "request_id": "dsr_missing",
         "suppression_id": "999999",
         "item_id": "999999",
+        "source": "crm",
+        "source_key": "no-such-record",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ucp import __version__
 from ucp.api import problems
-from ucp.api.routes import changes, profiles, resolution, steward, system
+from ucp.api.routes import changes, profiles, records, resolution, steward, system
 from ucp.api.routes import collector as collector_routes
 from ucp.api.routes import consent as consent_routes
 from ucp.api.routes import privacy as privacy_routes
@@ -106,6 +106,7 @@ def create_app(
     app.include_router(profiles.router, prefix="/v1")
     app.include_router(changes.router, prefix="/v1")
     app.include_router(steward.router, prefix="/v1")
+    app.include_router(records.router, prefix="/v1")
     app.include_router(resolution.router, prefix="/v1")
     app.include_router(collector_routes.router, prefix="/v1")
     app.include_router(consent_routes.router, prefix="/v1")

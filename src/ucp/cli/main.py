@@ -16,6 +16,7 @@ from ucp.cli import dedupe as dedupe_cmd
 from ucp.cli import generate as generate_cmd
 from ucp.cli import privacy as privacy_cmd
 from ucp.cli import realtime as realtime_cmd
+from ucp.cli import records as records_cmd
 from ucp.cli import resolution as resolution_cmd
 from ucp.cli import standardize as standardize_cmd
 from ucp.cli import steward as steward_cmd
@@ -509,6 +510,7 @@ def demo(
 generate_cmd.register(app)
 standardize_cmd.register(app)
 steward_cmd.register(app)
+records_cmd.register(app)
 dedupe_cmd.register(app)
 realtime_cmd.register(app)
 resolution_cmd.register(app)

@@ -131,11 +131,13 @@ PROFILES_HOLDING_PG = (
     "WHERE i.type = p.type AND i.value = p.value OFFSET 0) AS hit "
     "JOIN records r ON r.id = hit.record_id WHERE r.profile_id IS NOT NULL"
 )
+#: a retracted record's hash reads as "" so that the same row arriving again is a new version
 EXISTING_RECORDS_PG = (
-    "SELECT hit.source_key, hit.id, hit.version, hit.content_hash, hit.profile_id "
+    "SELECT hit.source_key, hit.id, hit.version, "
+    "CASE WHEN hit.deleted_at IS NULL THEN hit.content_hash ELSE '' END, hit.profile_id "
     "FROM unnest(%(keys)b::text[]) AS k(key) CROSS JOIN LATERAL "
-    "(SELECT r.source_key, r.id, r.version, r.content_hash, r.profile_id FROM records r "
-    "WHERE r.source = %(source)s AND r.source_key = k.key OFFSET 0) AS hit"
+    "(SELECT r.source_key, r.id, r.version, r.content_hash, r.profile_id, r.deleted_at "
+    "FROM records r WHERE r.source = %(source)s AND r.source_key = k.key OFFSET 0) AS hit"
 )
 TRAIT_ROWS_PG = (
     "SELECT k.pid, tr.name, tr.value FROM unnest(%(pids)b::text[]) AS k(pid) "

@@ -161,12 +161,13 @@ class StoreTx:
         r = t.records.c
         for part in _chunks(list(keys)):
             rows = self.conn.execute(
-                select(r.source_key, r.id, r.version, r.content_hash, r.profile_id).where(
-                    r.source == source, r.source_key.in_(part)
-                )
+                select(
+                    r.source_key, r.id, r.version, r.content_hash, r.profile_id, r.deleted_at
+                ).where(r.source == source, r.source_key.in_(part))
             )
-            for key, rid, version, chash, pid in rows:
-                out[key] = StoredRecord(rid, version, chash, pid)
+            for key, rid, version, chash, pid, deleted in rows:
+                # a retracted record that arrives again is a new version, even unchanged
+                out[key] = StoredRecord(rid, version, "" if deleted else chash, pid)
         return out
 
     def existing_records_by_key(
@@ -341,6 +342,7 @@ class StoreTx:
                     content_hash=row["hash"],
                     attributes=row["attributes"],
                     last_seen=at,
+                    deleted_at=None,
                 )
             )
 
@@ -463,6 +465,7 @@ class StoreTx:
         return out
 
     def record_ids(self, keys: Iterable[RecordKey]) -> dict[RecordKey, int]:
+        """Ids of the live records among `keys` (retracted records are left out)."""
         r = t.records.c
         by_source: dict[str, list[str]] = {}
         for k in keys:
@@ -471,7 +474,9 @@ class StoreTx:
         for source, source_keys in sorted(by_source.items()):
             for part in _chunks(sorted(source_keys)):
                 for rid, key in self.conn.execute(
-                    select(r.id, r.source_key).where(r.source == source, r.source_key.in_(part))
+                    select(r.id, r.source_key).where(
+                        r.source == source, r.source_key.in_(part), r.deleted_at.is_(None)
+                    )
                 ):
                     out[RecordKey(source, key)] = rid
         return out
@@ -874,7 +879,10 @@ class StoreTx:
             cols.append(r.attributes)
         while True:
             heads = self.conn.execute(
-                select(*cols).where(r.id > last).order_by(r.id).limit(batch)
+                select(*cols)
+                .where(r.id > last, r.deleted_at.is_(None))
+                .order_by(r.id)
+                .limit(batch)
             ).all()
             if not heads:
                 return
@@ -908,9 +916,61 @@ class StoreTx:
         return Constraints(frozenset(must), frozenset(cannot))
 
     def all_record_ids(self) -> list[int]:
+        """Every live (not retracted) record, in id order."""
+        r = t.records.c
         return [
-            rid for (rid,) in self.conn.execute(select(t.records.c.id).order_by(t.records.c.id))
+            rid
+            for (rid,) in self.conn.execute(
+                select(r.id).where(r.deleted_at.is_(None)).order_by(r.id)
+            )
         ]
+
+    def retract_records(self, record_ids: Sequence[int], at: datetime) -> dict[int, str | None]:
+        """Mark records deleted by their source: their current version and membership end at
+        `at` (history stays for `as_of`), their identifiers stop linking (kept so a data
+        subject's erasure still finds the record), their search terms, blocking keys, links and
+        review items go, and they leave their profile. Returns each record's old profile."""
+        r, rv, m = t.records.c, t.record_versions.c, t.memberships.c
+        owners: dict[int, str | None] = {}
+        for part in _chunks(sorted(set(record_ids))):
+            ids = list(part)
+            owners.update(
+                {rid: pid for rid, pid in self.conn.execute(
+                    select(r.id, r.profile_id).where(r.id.in_(ids)))}
+            )
+            self.conn.execute(
+                update(t.record_versions)
+                .where(rv.record_id.in_(ids), rv.valid_to.is_(None))
+                .values(valid_to=at)
+            )
+            self.conn.execute(
+                update(t.memberships)
+                .where(m.record_id.in_(ids), m.valid_to.is_(None))
+                .values(valid_to=at)
+            )
+            # identifiers stay, not linkable: an erasure request still finds the record
+            self.conn.execute(
+                update(t.identifiers)
+                .where(t.identifiers.c.record_id.in_(ids))
+                .values(linkable=False)
+            )
+            for table in (t.search_terms, t.blocking_keys, t.resolution_state):
+                self.conn.execute(delete(table).where(table.c.record_id.in_(ids)))
+            lc, rc = t.links.c, t.review_items.c
+            self.conn.execute(
+                update(t.links)
+                .where(or_(lc.record_a.in_(ids), lc.record_b.in_(ids)), lc.valid_to.is_(None))
+                .values(valid_to=at)
+            )
+            self.conn.execute(
+                delete(t.review_items).where(or_(rc.record_a.in_(ids), rc.record_b.in_(ids)))
+            )
+            self.conn.execute(
+                update(t.records)
+                .where(r.id.in_(ids))
+                .values(deleted_at=at, profile_id=None, last_seen=at)
+            )
+        return owners
 
     # -- profiles --------------------------------------------------------------------------
     def profile_ages(self, profile_ids: Iterable[str]) -> dict[str, str]:
@@ -1249,7 +1309,7 @@ class StoreTx:
             return int(self.conn.execute(stmt).scalar_one())
 
         return {
-            "records": count(t.records),
+            "records": count(t.records, t.records.c.deleted_at.is_(None)),
             "record_versions": count(t.record_versions),
             "profiles": count(t.profiles),
             "links": count(t.links, t.links.c.valid_to.is_(None)),
@@ -1260,7 +1320,9 @@ class StoreTx:
         """`(source, source_key, profile_id)` for every record (evaluation, exports)."""
         r = t.records.c
         yield from self.conn.execute(
-            select(r.source, r.source_key, r.profile_id).order_by(r.id)
+            select(r.source, r.source_key, r.profile_id)
+            .where(r.deleted_at.is_(None))
+            .order_by(r.id)
         ).tuples()
 
     def event_memberships(self) -> Iterator[tuple[str, str, str | None]]:

@@ -74,6 +74,8 @@ records = Table(
     Column("profile_id", String(32), nullable=True, index=True),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_seen", DateTime(timezone=True), nullable=False),
+    # set when the source retracted the record (`ucp records delete`); history stays
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("source", "source_key", name="uq_records_source_key"),
 )
 

@@ -83,8 +83,9 @@ def _score(v: _PairView, fa: str, fb: str, where: Mask, scorer: Callable[..., An
     distinct = ordered[first]
     inverse = np.empty(len(combo), dtype=np.int64)
     inverse[order] = np.cumsum(first) - 1
+    # threads pay off on big batches only: starting them costs ~0.5 ms per call
     scores = cpdist(list(uniq_a[distinct // width]), list(uniq_b[distinct % width]),
-                    scorer=scorer, dtype=dtype, workers=-1)
+                    scorer=scorer, dtype=dtype, workers=-1 if len(distinct) > 20_000 else 1)
     out[idx] = np.asarray(scores, dtype=np.float64)[inverse.ravel()]
     return out
 

@@ -2,7 +2,7 @@
 items indexed by their second record
 
 Revision ID: 0005
-Revises: 0003 (until 0004 lands; then 0004)
+Revises: 0003
 Create Date: 2026-12-01
 """
 
