@@ -433,26 +433,7 @@ class StoreTx:
     def _must_linked(self, record_ids: Sequence[int]) -> set[int]:
         """Records joined to any of `record_ids` by an active must-link constraint."""
         keys = self.record_keys(record_ids)
-        if not keys:
-            return set()
-        c = t.constraints.c
-        others: set[RecordKey] = set()
-        wanted = set(keys.values())
-        for part in _chunks(sorted({k.source_key for k in wanted})):
-            rows = self.conn.execute(
-                select(c.source_a, c.key_a, c.source_b, c.key_b).where(
-                    c.kind == "must_link",
-                    c.revoked_at.is_(None),
-                    or_(c.key_a.in_(part), c.key_b.in_(part)),
-                )
-            )
-            for sa, ka, sb, kb in rows:
-                a, b = RecordKey(sa, ka), RecordKey(sb, kb)
-                if a in wanted:
-                    others.add(b)
-                if b in wanted:
-                    others.add(a)
-        return set(self.record_ids(others - wanted).values())
+        return self.must_linked_keys(keys.values()) if keys else set()
 
     def record_keys(self, record_ids: Iterable[int]) -> dict[int, RecordKey]:
         r = t.records.c
@@ -520,39 +501,6 @@ class StoreTx:
         rows = [{"record_id": rid, "key": key} for rid, keys in entries for key in keys]
         if rows:
             self.conn.execute(insert(t.blocking_keys), rows)
-
-    def block_neighbors(self, record_ids: Sequence[int], max_block: int) -> set[int]:
-        """Records sharing a blocking key with any of `record_ids`, skipping oversized blocks."""
-        b = t.blocking_keys.c
-        keys: set[str] = set()
-        for part in _chunks(list(record_ids)):
-            keys.update(k for (k,) in self.conn.execute(select(b.key).where(b.record_id.in_(part))))
-        out: set[int] = set()
-        for part in _chunks(sorted(keys)):
-            holders: dict[str, list[int]] = {}
-            for rid, key in self.conn.execute(select(b.record_id, b.key).where(b.key.in_(part))):
-                holders.setdefault(key, []).append(rid)
-            for members in holders.values():
-                if len(members) <= max_block:
-                    out.update(members)
-        return out
-
-    def oversized_blocks(self, record_ids: Sequence[int], max_block: int) -> set[str]:
-        """Blocking keys of these records held by more than `max_block` records in the store."""
-        b = t.blocking_keys.c
-        keys: set[str] = set()
-        for part in _chunks(list(record_ids)):
-            keys.update(k for (k,) in self.conn.execute(select(b.key).where(b.record_id.in_(part))))
-        big: set[str] = set()
-        for part in _chunks(sorted(keys)):
-            big.update(
-                k
-                for k, n in self.conn.execute(
-                    select(b.key, func.count()).where(b.key.in_(part)).group_by(b.key)
-                )
-                if n > max_block
-            )
-        return big
 
     # -- incremental resolution state (issue 5) ---------------------------------------------
     def block_sizes(self, keys: Iterable[str]) -> dict[str, int]:
@@ -665,29 +613,6 @@ class StoreTx:
             self.conn.execute(delete(t.resolution_state).where(s.record_id.in_(part)))
         if rows:
             self.conn.execute(insert(t.resolution_state), list(rows))
-
-    def identifier_neighbors(self, record_ids: Sequence[int]) -> set[int]:
-        """Records sharing a linkable identifier value with any of `record_ids`."""
-        i = t.identifiers.c
-        values: set[tuple[str, str]] = set()
-        for part in _chunks(list(record_ids)):
-            values.update(
-                self.conn.execute(
-                    select(i.type, i.value).where(i.record_id.in_(part), i.linkable.is_(True))
-                ).tuples()
-            )
-        out: set[int] = set()
-        by_value = sorted(values)
-        for part in _chunks(by_value):
-            wanted = set(part)
-            for rid, typ, val in self.conn.execute(
-                select(i.record_id, i.type, i.value).where(
-                    i.value.in_([v for _, v in part]), i.linkable.is_(True)
-                )
-            ):
-                if (typ, val) in wanted:
-                    out.add(rid)
-        return out
 
     def must_linked(self, record_ids: Sequence[int]) -> set[int]:
         return self._must_linked(record_ids)
