@@ -51,6 +51,20 @@ from ucp.store.store import Store  # noqa: E402
 AUTH = {"Authorization": "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()}
 
 
+def _wait_port(port: int, timeout: float = 60.0) -> None:
+    """Until something accepts connections on 127.0.0.1:`port`."""
+    import socket
+
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout:.0f} s")
+
+
 def free_port() -> int:
     import socket
 
@@ -163,18 +177,29 @@ def scenario(name: str, url: str, args: argparse.Namespace, bus: str | None,
     config = load_config(cfg)  # the same ucp.yaml the worker processes read
     if bus:
         os.environ["UCP_BUS"] = bus
-    app = create_app(Settings(database_url=url, config_path=cfg), config, store)
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    th = threading.Thread(target=srv.run, daemon=True)
-    th.start()
-    while not srv.started:
-        time.sleep(0.05)
+    ucp = shutil.which("ucp", path=str(Path(sys.executable).parent)) or "ucp"
+    env = {**os.environ, "UCP_DATABASE_URL": url, "UCP_CONFIG_PATH": str(cfg)}
+    env.pop("UCP_BUS", None)
+    server: subprocess.Popen[bytes] | None = None
+    srv: uvicorn.Server | None = None
+    if args.serve_workers and not bus:
+        # the product command: `ucp serve --workers N`, each process with its embedded worker
+        server = subprocess.Popen([ucp, "serve", "--port", str(port), "--workers",
+                                   str(args.serve_workers)], env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_port(port)
+        th = None
+    else:
+        app = create_app(Settings(database_url=url, config_path=cfg), config, store)
+        srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                            log_level="warning"))
+        th = threading.Thread(target=srv.run, daemon=True)
+        th.start()
+        while not srv.started:
+            time.sleep(0.05)
     workers = []
     if bus:
-        ucp = shutil.which("ucp", path=str(Path(sys.executable).parent)) or "ucp"
-        env = {**os.environ, "UCP_DATABASE_URL": url, "UCP_CONFIG_PATH": str(cfg)}
-        env.pop("UCP_BUS", None)
         workers = [subprocess.Popen([ucp, "worker", "--bus", bus, "--durable", "bench"],
                                     env=env, stdout=subprocess.DEVNULL)
                    for _ in range(2)]
@@ -188,8 +213,12 @@ def scenario(name: str, url: str, args: argparse.Namespace, bus: str | None,
         # acknowledged is redelivered to the other one
         applied = wait_applied(url, len(acks), timeout=90)
     finally:
-        srv.should_exit = True
-        th.join(10)
+        if srv is not None and th is not None:
+            srv.should_exit = True
+            th.join(10)
+        if server is not None:
+            server.terminate()
+            server.wait(30)
         for w in workers:
             w.terminate()
             w.wait(10)
@@ -242,6 +271,10 @@ def history(url: str, rounds: int, per_round: int, users: int) -> list[dict[str,
     return out
 
 
+def _serve(args: argparse.Namespace) -> str:
+    return f" (`ucp serve --workers {args.serve_workers}`)" if args.serve_workers else ""
+
+
 def load_config_text(text_: str) -> Any:
     from ucp.config import parse_config
 
@@ -277,6 +310,9 @@ def main() -> None:
                         help="comma-separated scenarios: sqlite, pg, nats, history")
     parser.add_argument("--history-users", type=int, default=200,
                         help="people in the worker-alone history scenario")
+    parser.add_argument("--serve-workers", type=int, default=0,
+                        help="embedded scenarios: run `ucp serve --workers N` (one embedded "
+                             "worker per process) instead of an in-process server")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks" / "ingest.md")
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -288,12 +324,13 @@ def main() -> None:
         cfg.write_text(CONFIG_YAML + f"collector: {{stream: {stream}, subject_prefix: "
                        f"ucpbench.{stream.lower()}}}\n")
         if "sqlite" in only:
-            results.append(scenario("SQLite, embedded worker", f"sqlite:///{tmp}/b.db", args,
-                                    None, cfg))
+            results.append(scenario(f"SQLite, embedded worker{_serve(args)}",
+                                    f"sqlite:///{tmp}/b.db", args, None, cfg))
         if args.pg and "pg" in only:
             url, name = pg_database(args.pg)
             try:
-                results.append(scenario("PostgreSQL, embedded worker", url, args, None, cfg))
+                results.append(scenario(f"PostgreSQL, embedded worker{_serve(args)}", url, args,
+                                        None, cfg))
             finally:
                 drop_pg(args.pg, name)
         if args.pg and "nats" in only:
