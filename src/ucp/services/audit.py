@@ -19,6 +19,24 @@ from ucp.store.store import Store, StoreTx, now
 log = logging.getLogger("ucp.audit")
 
 
+def entry(
+    actor: str,
+    action: str,
+    subject: str | None = None,
+    request_id: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One audit entry as `record_many` appends it, timed now."""
+    return {
+        "occurred_at": now(),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "request_id": request_id,
+        "details": dict(details or {}),
+    }
+
+
 def record(
     tx: StoreTx,
     actor: str,
@@ -28,23 +46,7 @@ def record(
     details: Mapping[str, Any] | None = None,
 ) -> None:
     """Append one entry inside the caller's transaction (the chain is serialized)."""
-    if tx.dialect == "postgresql":
-        tx.conn.execute(text("SELECT pg_advisory_xact_lock(7301)"))
-    at = now()
-    prev = tx.last_audit_hash()
-    body = dict(details or {})
-    tx.insert_audit(
-        {
-            "occurred_at": at,
-            "actor": actor,
-            "action": action,
-            "subject": subject,
-            "request_id": request_id,
-            "details": body,
-            "prev_hash": prev,
-            "hash": entry_hash(prev, at, actor, action, subject, request_id, body),
-        }
-    )
+    record_many(tx, [entry(actor, action, subject, request_id, details)])
 
 
 def record_many(tx: StoreTx, entries: Sequence[Mapping[str, Any]]) -> None:
@@ -104,20 +106,13 @@ class AuditBuffer:
         request_id: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        entry = {
-            "occurred_at": now(),
-            "actor": actor,
-            "action": action,
-            "subject": subject,
-            "request_id": request_id,
-            "details": dict(details or {}),
-        }
+        queued = entry(actor, action, subject, request_id, details)
         if self._thread is None:
             with self._write, self.store.write() as tx:
-                record_many(tx, [entry])
+                record_many(tx, [queued])
             return
         with self._lock:
-            self._pending.append(entry)
+            self._pending.append(queued)
             full = len(self._pending) >= self.max_entries
         if full:
             self._wake.set()

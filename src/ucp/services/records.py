@@ -11,7 +11,7 @@ Ingesting the same source key again brings the record back as a new version.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ucp.config import UCPConfig
@@ -36,12 +36,7 @@ class DeleteReport:
     profiles_after: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "records": self.records,
-            "profiles_updated": self.profiles_updated,
-            "profiles_deleted": self.profiles_deleted,
-            "profiles_after": self.profiles_after,
-        }
+        return asdict(self)
 
 
 def delete_records(
