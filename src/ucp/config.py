@@ -247,7 +247,11 @@ class CollectorConfig(_Strict):
     )
     stream: str = Field("UCP_MESSAGES", pattern=r"^[A-Za-z0-9_-]+$")
     subject_prefix: str = Field("ucp.messages", pattern=r"^[A-Za-z0-9_.-]+$")
-    embedded_worker: bool = Field(True, description="`ucp serve` drains the inbox in-process")
+    embedded_worker: bool = Field(True, description="`ucp serve` drains the inbox itself")
+    worker_process: bool = Field(
+        True, description="the embedded worker runs in a child process of each server process "
+        "(an interpreter and a core of its own); false: a thread of the server process. An "
+        "in-memory SQLite store always uses a thread")
     batch_size: int = Field(500, ge=1, le=5000)
     poll_interval: float = Field(0.05, gt=0, le=10)
 

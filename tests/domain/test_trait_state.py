@@ -99,3 +99,29 @@ def test_random_sums_and_averages_equal_fsum() -> None:
         for i in range(0, len(order), 7):
             states = roundtrip(ts.fold(specs, states, order[i:i + 7], NOW))
         assert ts.values(specs, states, NOW) == dt.evaluate(specs, events, NOW), trial
+
+
+def test_folding_in_place_gives_the_same_state_and_copying_leaves_the_input_alone() -> None:
+    first, rest = MIXED[:4], MIXED[4:]
+    base = roundtrip(ts.fold(MORE_SPECS, None, first, NOW))
+    before = roundtrip(base)
+    copied = ts.fold(MORE_SPECS, base, rest, NOW)
+    assert base == before  # the default never mutates its input
+    owned = roundtrip(base)
+    in_place = ts.fold(MORE_SPECS, owned, rest, NOW, in_place=True)
+    assert roundtrip(in_place) == roundtrip(copied) == roundtrip(ts.fold(MORE_SPECS, None, MIXED,
+                                                                         NOW))
+
+
+def test_derived_expressions_evaluate_like_the_definition() -> None:
+    """The compiled form of every operator and function (arithmetic, a zero division,
+    coalesce, round, days_since, a missing input)."""
+    values = {"a": 10, "b": 4, "zero": 0, "when": (NOW - timedelta(days=3)).isoformat()}
+    cases = {
+        "a + b * 2 - -b": 22, "a / b": 2.5, "a / zero": None, "coalesce(missing, b)": 4,
+        "coalesce(a, b)": 10, "round(a / 3, 2)": 3.33, "days_since(when)": 3,
+        "missing + 1": None, "days_since(missing)": None,
+    }
+    for expression, expected in cases.items():
+        spec = dt.parse_expression("x", expression)
+        assert dt.derive(spec, values, NOW) == expected, expression

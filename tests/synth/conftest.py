@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,8 +10,7 @@ import pytest
 from ucp.synth import Rates, Summary, generate
 from ucp.synth.chunk import World
 from ucp.synth.people import Person
-from ucp.synth.pools import derive_seed
-from ucp.synth.writer import DEFAULT_CHUNK_SIZE, build_world, chunk_people
+from ucp.synth.writer import DEFAULT_CHUNK_SIZE, build_world, population
 
 SEED = 11
 PERSONS = 2000
@@ -28,14 +26,8 @@ class Dataset:
     persons: int
 
     def people(self) -> dict[str, Person]:
-        """The clean people behind the files (chunk people are drawn before any record)."""
-        out: dict[str, Person] = {}
-        for index, start in enumerate(range(0, self.persons, DEFAULT_CHUNK_SIZE)):
-            rng = random.Random(derive_seed(SEED, "chunk", index))
-            count = min(DEFAULT_CHUNK_SIZE, self.persons - start)
-            for person in chunk_people(self.world, index, start, count, rng):
-                out[person.person_id] = person
-        return out
+        """The clean people behind the files (mailboxes settled, as the writer does)."""
+        return {p.person_id: p for p in population(self.world, self.persons, DEFAULT_CHUNK_SIZE)}
 
 
 @pytest.fixture(scope="session")

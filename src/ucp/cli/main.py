@@ -241,7 +241,8 @@ def serve(
     bus: Annotated[
         str | None,
         typer.Option(help="nats://HOST:4222 to queue collected messages on NATS JetStream "
-                     "(default: the store's own log and an in-process worker)"),
+                     "(default: the store's own log, drained by a worker process the server "
+                     "starts)"),
     ] = None,
 ) -> None:
     """Serve the REST API and the Segment-compatible collector (OpenAPI at /docs)."""

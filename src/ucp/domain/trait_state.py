@@ -37,6 +37,7 @@ from typing import Any
 
 from ucp.domain.traits import (
     AggregateSpec,
+    Condition,
     EventFacts,
     TraitSpec,
     _hashable,
@@ -108,12 +109,61 @@ def usable(specs: Sequence[TraitSpec], states: Mapping[str, Any] | None) -> bool
     """Whether stored states cover every aggregate under its current definition."""
     if states is None:
         return False
-    for spec in specs:
-        if isinstance(spec, AggregateSpec):
-            state = states.get(spec.name)
-            if not isinstance(state, dict) or state.get("h") != fingerprint(spec):
-                return False
+    for name, digest in _fingerprints(specs):
+        state = states.get(name)
+        if not isinstance(state, dict) or state.get("h") != digest:
+            return False
     return True
+
+
+_DIGESTS: dict[int, tuple[Sequence[TraitSpec], list[tuple[str, str]]]] = {}
+
+
+def _fingerprints(specs: Sequence[TraitSpec]) -> list[tuple[str, str]]:
+    """`(name, fingerprint)` of each aggregate, memoized per definitions object."""
+    known = _DIGESTS.get(id(specs))
+    if known is not None and known[0] is specs:
+        return known[1]
+    made = [(s.name, fingerprint(s)) for s in specs if isinstance(s, AggregateSpec)]
+    if len(_DIGESTS) > 1_000:
+        _DIGESTS.clear()
+    _DIGESTS[id(specs)] = (specs, made)
+    return made
+
+
+_Plan = tuple[
+    list[AggregateSpec], list[Condition], list[tuple[AggregateSpec, list[int]]], list[str]
+]
+_PLANS: dict[int, tuple[Sequence[TraitSpec], _Plan]] = {}
+
+
+def _fold_plan(specs: Sequence[TraitSpec]) -> _Plan:
+    """The aggregates, their distinct conditions (traits often share one, such as
+    `event = "Order Completed"`), which conditions each aggregate needs, and the distinct
+    fields read: so each condition is tested and each field read once per event. Memoized per
+    definitions object (the worker folds with the same list for every profile)."""
+    known = _PLANS.get(id(specs))
+    if known is not None and known[0] is specs:
+        return known[1]
+    aggregates = [s for s in specs if isinstance(s, AggregateSpec)]
+    tests: dict[tuple[str, str, str], int] = {}
+    conditions: list[Condition] = []
+    plan: list[tuple[AggregateSpec, list[int]]] = []
+    for spec in aggregates:
+        wanted: list[int] = []
+        for c in spec.where:
+            ident = (c.field, c.op, repr(c.value))
+            if ident not in tests:
+                tests[ident] = len(conditions)
+                conditions.append(c)
+            wanted.append(tests[ident])
+        plan.append((spec, wanted))
+    fields = sorted({spec.of for spec in aggregates if spec.of is not None})
+    made: _Plan = (aggregates, conditions, plan, fields)
+    if len(_PLANS) > 1_000:
+        _PLANS.clear()
+    _PLANS[id(specs)] = (specs, made)
+    return made
 
 
 def fold(
@@ -121,27 +171,35 @@ def fold(
     states: Mapping[str, State] | None,
     events: Iterable[EventFacts],
     now: datetime,
+    *,
+    in_place: bool = False,
 ) -> dict[str, State]:
-    """The states after folding `events` in (new dicts; `states` is not changed).
+    """The states after folding `events` in (new dicts; `states` is not changed unless
+    `in_place`, for a caller that owns them — the worker's states just read from the store).
 
     `states` None (or missing a trait) starts from empty. Events must be new to the profile:
     folding the same event twice counts it twice.
     """
-    aggregates = [s for s in specs if isinstance(s, AggregateSpec)]
+    aggregates, conditions, plan, fields = _fold_plan(specs)
     out: dict[str, State] = {}
     for spec in aggregates:
         old = (states or {}).get(spec.name)
-        out[spec.name] = _copy(old) if old is not None else empty(spec)
+        if old is None:
+            out[spec.name] = empty(spec)
+        else:
+            out[spec.name] = old if in_place else _copy(old)
     cutoff = {
         s.name: micros(now - s.window - WINDOW_SLACK) for s in aggregates if s.window is not None
     }
     for event in events:
         key: list[Any] | None = None
-        for spec in aggregates:
-            if not all(c.test(event) for c in spec.where):
+        passed = [c.test(event) for c in conditions]
+        read = {path: field_value(event, path) for path in fields}
+        for spec, wanted in plan:
+            if not all(passed[i] for i in wanted):
                 continue
             key = key or order_key(event)
-            value = field_value(event, spec.of) if spec.of is not None else None
+            value = read[spec.of] if spec.of is not None else None
             state = out[spec.name]
             if spec.window is not None:
                 if key[0] >= cutoff[spec.name]:

@@ -304,32 +304,78 @@ _OPS: dict[type[ast.operator], Callable[[float, float], float | None]] = {
 
 def derive(spec: DerivedSpec, values: Mapping[str, Any], now: datetime) -> Any:
     """The value of a derived trait, or None when an input is missing or a division is by 0."""
+    result = _compiled(spec)(values, now)
+    return _tidy(result) if isinstance(result, float) else result
 
-    def ev(node: ast.expr) -> Any:
-        if isinstance(node, ast.Constant):
-            return node.value
-        if isinstance(node, ast.Name):
-            return values.get(node.id)
-        if isinstance(node, ast.UnaryOp):
-            operand = _number(ev(node.operand))
+
+_Eval = Callable[[Mapping[str, Any], datetime], Any]
+_COMPILED: dict[int, tuple[DerivedSpec, _Eval]] = {}
+
+
+def _compiled(spec: DerivedSpec) -> _Eval:
+    """The expression as nested closures, built once per definition (the worker derives the
+    same few expressions for every profile a batch reaches)."""
+    known = _COMPILED.get(id(spec))
+    if known is not None and known[0] is spec:
+        return known[1]
+    fn = _compile(spec.tree)
+    if len(_COMPILED) > 10_000:
+        _COMPILED.clear()
+    _COMPILED[id(spec)] = (spec, fn)
+    return fn
+
+
+def _compile(node: ast.expr) -> _Eval:
+    if isinstance(node, ast.Constant):
+        constant = node.value
+        return lambda values, now: constant
+    if isinstance(node, ast.Name):
+        name = node.id
+        return lambda values, now: values.get(name)
+    if isinstance(node, ast.UnaryOp):
+        inner = _compile(node.operand)
+
+        def negate(values: Mapping[str, Any], now: datetime) -> Any:
+            operand = _number(inner(values, now))
             return None if operand is None else -operand
-        if isinstance(node, ast.BinOp):
-            left, right = _number(ev(node.left)), _number(ev(node.right))
+
+        return negate
+    if isinstance(node, ast.BinOp):
+        left_of, right_of, op = _compile(node.left), _compile(node.right), _OPS[type(node.op)]
+
+        def binary(values: Mapping[str, Any], now: datetime) -> Any:
+            left, right = _number(left_of(values, now)), _number(right_of(values, now))
             if left is None or right is None:
                 return None
-            return _OPS[type(node.op)](left, right)
-        assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-        args = [ev(a) for a in node.args]
-        if node.func.id == "coalesce":
-            return args[0] if args[0] is not None else args[1]
-        if node.func.id == "round":
-            number, digits = _number(args[0]), _number(args[1])
+            return op(left, right)
+
+        return binary
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+    args = [_compile(a) for a in node.args]
+    name = node.func.id
+    if name == "coalesce":
+        first, second = args
+
+        def coalesce(values: Mapping[str, Any], now: datetime) -> Any:
+            value = first(values, now)
+            return value if value is not None else second(values, now)
+
+        return coalesce
+    if name == "round":
+        number_of, digits_of = args
+
+        def rounded(values: Mapping[str, Any], now: datetime) -> Any:
+            number, digits = _number(number_of(values, now)), _number(digits_of(values, now))
             return None if number is None or digits is None else round(number, int(digits))
-        when = _timestamp(args[0])
+
+        return rounded
+    (when_of,) = args
+
+    def days_since(values: Mapping[str, Any], now: datetime) -> Any:
+        when = _timestamp(when_of(values, now))
         return None if when is None else (now - when).days
 
-    result = ev(spec.tree)
-    return _tidy(result) if isinstance(result, float) else result
+    return days_since
 
 
 # -- value helpers ------------------------------------------------------------------------------

@@ -14,19 +14,20 @@ import random
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ucp.domain.model import RecordKey
 from ucp.domain.resolution.deterministic import IdentifierPolicy
 from ucp.domain.resolution.fs_model import Model
 from ucp.domain.resolution.probabilistic import ProbabilisticResolver, Resolution
 from ucp.domain.resolution.settings import ResolutionSettings
-from ucp.domain.resolution.table import RecordTable, attribute_features
+from ucp.domain.resolution.table import RecordTable, attribute_features, factorize
 from ucp.domain.resolution.training import TrainingReport, train_table
 from ucp.domain.standardize import Context, DateOrder, standardize
 from ucp.domain.standardize.simple import fold_key, fold_words
@@ -157,9 +158,21 @@ def _features_of(attribute: str, raw: str, ctx: Context) -> dict[str, str]:
     return attribute_features(attribute, standardize(_KINDS[attribute], raw, ctx))
 
 
-def _standardize_chunk(job: tuple[str, list[str], Context]) -> list[dict[str, str]]:
+#: the features of a chunk of raw values, as columns: feature -> value per raw (None: the
+#: value gives no such feature)
+FeatureColumns = dict[str, list[str | None]]
+
+
+def _standardize_chunk(job: tuple[str, list[str], Context]) -> FeatureColumns:
     attribute, raws, ctx = job
-    return [_features_of(attribute, raw, ctx) for raw in raws]
+    out: FeatureColumns = {}
+    for k, raw in enumerate(raws):
+        for name, value in _features_of(attribute, raw, ctx).items():
+            col = out.get(name)
+            if col is None:
+                col = out[name] = [None] * len(raws)
+            col[k] = value
+    return out
 
 
 #: below this many distinct values in all, standardizing in one process is quicker than
@@ -168,28 +181,55 @@ _PARALLEL_FROM = 4_000
 _CHUNK_VALUES = 2_000
 
 
-def standardize_distinct(
+def standardize_columns(
     jobs: Sequence[tuple[str, Sequence[str]]], ctx: Context, workers: int
-) -> dict[str, dict[str, dict[str, str]]]:
-    """Features of each distinct raw value per attribute, in `workers` processes when it pays.
+) -> dict[str, FeatureColumns]:
+    """Features of the raw values of each job (attribute, distinct non-empty raws), as columns
+    aligned with the job's raws; in `workers` processes when it pays.
 
-    Standardizing is pure and per value, so the result does not depend on `workers`.
+    Standardizing is pure and per value, so the result does not depend on `workers`. Columns
+    (not a dict per value) keep a million records' features small and cheap to pass back.
     """
-    distinct = {attribute: sorted({v for v in values if v}) for attribute, values in jobs}
-    total = sum(len(v) for v in distinct.values())
-    chunks = [(attribute, raws[i:i + _CHUNK_VALUES], ctx)
-              for attribute, raws in distinct.items()
+    chunks = [(attribute, list(raws[i:i + _CHUNK_VALUES]), ctx)
+              for attribute, raws in jobs
               for i in range(0, len(raws), _CHUNK_VALUES)]
+    total = sum(len(raws) for _, raws in jobs)
+    out: dict[str, FeatureColumns] = {attribute: {} for attribute, _ in jobs}
+    sizes = {attribute: len(raws) for attribute, raws in jobs}
+    filled = dict.fromkeys(sizes, 0)
+
+    def take(chunk: tuple[str, list[str], Context], cols: FeatureColumns) -> None:
+        attribute, raws, _ = chunk
+        start, dest = filled[attribute], out[attribute]
+        for name, values in cols.items():
+            col = dest.get(name)
+            if col is None:
+                col = dest[name] = [None] * sizes[attribute]
+            col[start:start + len(values)] = values
+        filled[attribute] = start + len(raws)
+
     if workers > 1 and total >= _PARALLEL_FROM and len(chunks) > 1 and _can_start_workers():
         context = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
         with context.Pool(min(workers, len(chunks))) as pool:
-            results = pool.map(_standardize_chunk, chunks, chunksize=1)
+            for chunk, cols in zip(chunks, pool.imap(_standardize_chunk, chunks),
+                                   strict=True):
+                take(chunk, cols)
     else:
-        results = [_standardize_chunk(chunk) for chunk in chunks]
-    out: dict[str, dict[str, dict[str, str]]] = {attribute: {} for attribute in distinct}
-    for (attribute, raws, _), feats in zip(chunks, results, strict=True):
-        out[attribute].update(zip(raws, feats, strict=True))
+        for chunk in chunks:
+            take(chunk, _standardize_chunk(chunk))
     return out
+
+
+def standardize_distinct(
+    jobs: Sequence[tuple[str, Sequence[str]]], ctx: Context, workers: int
+) -> dict[str, dict[str, dict[str, str]]]:
+    """Features of each distinct raw value per attribute (see `standardize_columns`)."""
+    distinct = {attribute: sorted({v for v in values if v}) for attribute, values in jobs}
+    cols = standardize_columns(list(distinct.items()), ctx, workers)
+    return {attribute: {raw: {name: value for name, col in cols[attribute].items()
+                              if (value := col[k]) is not None}
+                        for k, raw in enumerate(raws)}
+            for attribute, raws in distinct.items()}
 
 
 def _can_start_workers() -> bool:
@@ -210,64 +250,68 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
                 ctx: Context, workers: int = 1) -> RecordTable:
     """Standardize each distinct value once per column and lay the features out in key order.
 
-    `workers` > 1 standardizes in that many processes (a big file: it is most of the time).
+    Columnar throughout: each raw column is coded by distinct value, the distinct values are
+    standardized (in `workers` processes for a big file: it is most of the time), and every
+    feature column is an index into its distinct results — no Python loop over rows.
     """
     ids = list(data[id_col])
     if len(set(ids)) != len(ids):
         raise InputError(f"column {id_col!r} has duplicate ids", field=id_col)
-    order = sorted(range(len(ids)), key=lambda i: ids[i])
-    base: dict[str, list[str]] = {}
+    order = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+    n = len(order)
     attrs = columns.attributes
-    joined: list[str] = []
-    if columns.dob_parts:
-        y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
-        joined = [f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
-                  for a, b, c in zip(y, m, d, strict=True)]
-    jobs: dict[str, list[str]] = {}
+
+    def coded(values: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+        column = np.empty(len(values), dtype=object)
+        column[:] = list(values)
+        return factorize(column[order])
+
+    raw: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]] = {}
     for attribute, column in attrs.items():
         if attribute != "country":
-            jobs.setdefault(attribute, []).extend(data[column])
-    if joined:
-        jobs.setdefault("birth_date", []).extend(joined)
-    done = standardize_distinct(list(jobs.items()), ctx, workers)
+            raw[attribute] = coded(data[column])
+    if columns.dob_parts:
+        y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
+        raw["birth_date"] = coded([f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
+                                   for a, b, c in zip(y, m, d, strict=True)])
+    present = {attribute: np.flatnonzero(uniq != "") for attribute, (_, uniq) in raw.items()}
+    done = standardize_columns([(attribute, list(raw[attribute][1][at]))
+                                for attribute, at in present.items()], ctx, workers)
+    base: dict[str, npt.NDArray[np.object_]] = {}
 
-    def put(features_of: Callable[[str], dict[str, str]], values: Sequence[str],
-            override: bool, known: dict[str, dict[str, str]] | None = None) -> None:
-        cache: dict[str, dict[str, str]] = known if known is not None else {}
-        for pos, i in enumerate(order):
-            raw = values[i]
-            if not raw:
-                continue
-            feats = cache.get(raw)
-            if feats is None:
-                feats = cache[raw] = features_of(raw)
-            for name, value in feats.items():
-                col = base.get(name)
-                if col is None:
-                    col = base[name] = [""] * len(order)
-                if override or not col[pos]:
-                    col[pos] = value
+    def put(codes: npt.NDArray[np.int64], size: int, at: npt.NDArray[np.int64],
+            features: FeatureColumns, override: bool) -> None:
+        """Per row, the features of its distinct value (`at`: which values have features)."""
+        for name, values in features.items():
+            per_value = np.full(size, "", dtype=object)
+            has = np.zeros(size, dtype=bool)
+            found = np.array([v is not None for v in values], dtype=bool)
+            per_value[at[found]] = [v for v in values if v is not None]
+            has[at[found]] = True
+            rows_have = has[codes]
+            col = base.get(name)
+            if col is None:
+                col = base[name] = np.full(n, "", dtype=object)
+            if not override:
+                rows_have &= col == ""
+            col[rows_have] = per_value[codes[rows_have]]
 
-    def standardized(attribute: str) -> Callable[[str], dict[str, str]]:
-        return lambda raw: _features_of(attribute, raw, ctx)
-
-    for attribute in ("full_name", "address"):
-        if attribute in attrs:
-            put(standardized(attribute), data[attrs[attribute]], override=False,
-                known=done[attribute])
-    for attribute, column in attrs.items():
-        if attribute not in ("full_name", "address", "country"):
-            put(standardized(attribute), data[column], override=True, known=done[attribute])
-    if joined:
-        put(standardized("birth_date"), joined, override=True, known=done["birth_date"])
+    composites = [a for a in ("full_name", "address") if a in raw]
+    others = [a for a in raw if a not in ("full_name", "address")]
+    for attribute in [*composites, *others]:
+        codes, uniq = raw[attribute]
+        put(codes, len(uniq), present[attribute], done[attribute],
+            override=attribute not in composites)
     for column in columns.exact:
-        feature = f"x:{column}"
-        put(lambda raw, feature=feature: {feature: fold_key(raw)},  # type: ignore[misc]
-            data[column], override=True)
-    keys = [RecordKey("input", ids[i]) for i in order]
-    emails = base.get("email", [""] * len(order))
-    identifiers: list[tuple[tuple[str, str], ...]] = [(("email", e),) if e else ()
-                                                      for e in emails]
+        codes, uniq = coded(data[column])
+        at = np.flatnonzero(uniq != "")
+        put(codes, len(uniq), at, {f"x:{column}": [fold_key(str(v)) for v in uniq[at]]},
+            override=True)
+    keys = [RecordKey("input", ids[i]) for i in order.tolist()]
+    email_codes, emails = factorize(base.get("email", np.full(n, "", dtype=object)))
+    per_email: list[tuple[tuple[str, str], ...]] = [(("email", e),) if e else ()
+                                                    for e in emails]
+    identifiers = [per_email[c] for c in email_codes.tolist()]
     return RecordTable.build(keys, base, identifiers)
 
 
@@ -311,9 +355,12 @@ def dedupe_columns(
     settings: ResolutionSettings | None = None,
     seed: int = 0,
     workers: int | None = None,
+    release_input: bool = False,
 ) -> DedupeResult:
     """Dedupe in-memory columns (see `dedupe_file`); `workers` processes standardize (default:
-    one per CPU, at most 4; the result does not depend on it)."""
+    one per CPU, at most 4; the result does not depend on it). `release_input`: `data` is a
+    dict this call may empty (all but the id column) once standardized — a big file's raw
+    strings are a good part of the memory."""
     if id_col not in data:
         raise InputError(f"no id column {id_col!r}; columns are: {', '.join(data)}",
                          field=id_col)
@@ -328,6 +375,9 @@ def dedupe_columns(
     ctx = Context(country=country.upper() if country else None, date_order=date_order)
     table = build_table(data, id_col, columns, ctx,
                         _default_workers() if workers is None else workers)
+    if release_input and isinstance(data, dict):
+        for name in [k for k in data if k != id_col]:
+            del data[name]
     timings["standardize"] = time.perf_counter() - started
     chosen = dedupe_settings(table, columns.exact, auto, settings)
     t = time.perf_counter()
@@ -372,7 +422,7 @@ def dedupe_file(
     t = time.perf_counter()
     data = read_table(path)
     read_seconds = time.perf_counter() - t
-    result = dedupe_columns(data, id_col, **options)
+    result = dedupe_columns(data, id_col, release_input=True, **options)
     result.timings = {"read": read_seconds, **result.timings}
     result.timings["total"] += read_seconds
     if out is not None:

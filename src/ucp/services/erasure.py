@@ -423,7 +423,9 @@ def drop_profiles(tx: StoreTx, gone: Sequence[str], aliases: set[str]) -> None:
             )
         )
         tx.conn.execute(delete(t.pins).where(t.pins.c.profile_id.in_(part_ids)))
-        tx.conn.execute(delete(t.traits).where(t.traits.c.profile_id.in_(part_ids)))
+        tx.conn.execute(
+            delete(t.profile_traits).where(t.profile_traits.c.profile_id.in_(part_ids))
+        )
 
 
 def _scrub_pins(tx: StoreTx, kept: Sequence[str], terms: set[str]) -> None:

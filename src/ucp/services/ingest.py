@@ -31,7 +31,7 @@ from ucp.domain.standardize import Context, standardize, standardize_record
 from ucp.services import audit, suppression
 from ucp.services.consent import IngestConsent
 from ucp.services.identifiers import IdentifierStandardizer
-from ucp.services.resolution import build_resolver, resolve_touched
+from ucp.services.resolution import NewRecord, build_resolver, resolve_touched
 from ucp.store.store import Store, now
 
 _SEGMENT_EVENT_NAMES = {"page": "Page Viewed", "screen": "Screen Viewed"}
@@ -145,8 +145,8 @@ class RowPreparer:
                 continue
             key: str | None = None
             try:
-                raw, digest = _json_safe(row)
                 if kind == "record":
+                    raw, digest = _json_safe(row)  # an event keeps only what it maps
                     mapped = self.mapping.map_record(row)
                     key = mapped.key.source_key
                     out.append(Prepared(n, kind, key, self._record_payload(mapped, raw, digest)))
@@ -351,9 +351,11 @@ class SourceIngestor:
             touched: list[int] = []
             stored: list[dict[str, Any]] = []
             fresh: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
+            ids: list[int] = []
+            new_rows: list[dict[str, Any]] = []
             if records:
                 existing = tx.existing_records_by_key(self.name, list(records))
-                new_rows, versions = [], []
+                versions = []
                 idents: list[tuple[int, Any]] = []
                 for key, (_, payload) in records.items():
                     known = existing.get(key)
@@ -386,14 +388,22 @@ class SourceIngestor:
                 report.events_inserted += len(fresh)
             report.consent_entries += self.consent.record(tx, stored, fresh, at)
             if touched and self.resolve:
-                result = resolve_touched(tx, self.resolver, touched, at)
+                written = {
+                    rid: _resolvable(payload)
+                    for rid, payload in zip(touched, stored, strict=True)
+                }
+                inserted = {
+                    rid: NewRecord(written[rid], payload["hash"], payload["blocking_keys"])
+                    for rid, payload in zip(ids, new_rows, strict=True)
+                }
+                result = resolve_touched(tx, self.resolver, touched, at, written, inserted)
                 report.profiles_touched += result.profiles_touched
 
 
 def _resolvable(payload: dict[str, Any]) -> ResolvableRecord:
     return ResolvableRecord(
         RecordKey(payload["source"], payload["source_key"]),
-        tuple(Identifier(t, v) for t, v, linkable in payload["identifiers"] if linkable),
+        tuple(sorted(Identifier(t, v) for t, v, linkable in payload["identifiers"] if linkable)),
         payload["attributes"],
     )
 
@@ -473,6 +483,9 @@ def ingest_file(
                 progress(reader.position, reader.total)
     finally:
         rejects.close()
+    if not resolve and report.inserted + report.updated:
+        with store.write() as tx:
+            tx.refresh_statistics()  # a bulk load: the planner's view of the tables is stale
     report.seconds = round(time.perf_counter() - started, 3)
     with store.write() as tx:
         audit.record(tx, actor, "ingest.completed", source, details={

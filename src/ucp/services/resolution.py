@@ -6,7 +6,7 @@ partition whatever order records arrived in (design.md §3, sequence neutrality)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -219,7 +219,7 @@ class StoreResolver:
         With `seeds`: also review candidates (pairs between `review` and `auto`) and the
         holders of the blocks the seeds pushed over `max_block_size`.
         """
-        keys_of = tx.blocking_keys_of(frontier)
+        keys_of = records.blocking_keys_of(frontier)
         sizes = records.block_sizes({k for keys in keys_of.values() for k in keys})
         limit = self.settings.max_block_size
         crossing: set[int] = set()
@@ -350,6 +350,17 @@ def _stored_groups(start: list[int], direct: set[int], records: _Records) -> set
     return groups
 
 
+@dataclass(frozen=True, slots=True)
+class NewRecord:
+    """A record the caller has just inserted (the incremental path does not read it back)."""
+
+    #: as resolution sees it: linkable identifiers sorted (as `StoreTx.resolvable` gives them)
+    record: ResolvableRecord
+    content_hash: str
+    #: what the caller stored as its blocking keys
+    blocking_keys: Sequence[str]
+
+
 @dataclass(slots=True)
 class _Row:
     """A record as the incremental path sees it."""
@@ -369,17 +380,49 @@ class _Row:
 class _Records:
     """Records loaded once per incremental call: stored features, attributes only as fallback."""
 
-    def __init__(self, tx: StoreTx, model_version: str) -> None:
+    def __init__(
+        self,
+        tx: StoreTx,
+        model_version: str,
+        known: Mapping[int, ResolvableRecord] | None = None,
+        new: Mapping[int, NewRecord] | None = None,
+    ) -> None:
         self.tx = tx
         self.model_version = model_version
         self.rows: dict[int, _Row] = {}
         self.idents: dict[int, tuple[Identifier, ...]] = {}
         self.sizes: dict[str, int] = {}
+        #: current content of records the caller just wrote (not read back to rebuild features)
+        self.known = known or {}
+        #: records the caller just inserted: no state, profile, links or review items yet
+        self.new = new or {}
 
     def load(self, record_ids: Iterable[int]) -> None:
         wanted = [rid for rid in record_ids if rid not in self.rows]
+        for rid in [rid for rid in wanted if rid in self.new]:
+            made = self.new[rid]
+            self.rows[rid] = _Row(
+                made.record.key,
+                None,
+                record_base_features(made.record),
+                f"{FEATURES_VERSION}:{made.content_hash}",
+                False,
+                None,
+                False,
+            )
+            self.idents[rid] = made.record.identifiers
+        wanted = [rid for rid in wanted if rid not in self.new]
         if wanted:
             self._add(self.tx.resolution_rows(wanted))
+
+    def blocking_keys_of(self, record_ids: Iterable[int]) -> dict[int, list[str]]:
+        """Each record's stored blocking keys (a new record's as the caller gave them)."""
+        ids = list(record_ids)
+        out = {rid: list(self.new[rid].blocking_keys) for rid in ids if rid in self.new}
+        stored = [rid for rid in ids if rid not in self.new]
+        if stored:
+            out.update(self.tx.blocking_keys_of(stored))
+        return {rid: keys for rid, keys in out.items() if keys}
 
     def load_groups(self, groups: Iterable[int]) -> set[int]:
         """Load every record of these stored groups; their ids."""
@@ -406,7 +449,10 @@ class _Records:
             if not fresh:
                 rebuild.append(rid)
         if rebuild:
-            for rid, (record, _) in self.tx.resolvable(rebuild).items():
+            missing = [rid for rid in rebuild if rid not in self.known]
+            loaded = self.tx.resolvable(missing) if missing else {}
+            for rid in rebuild:
+                record = self.known[rid] if rid in self.known else loaded[rid][0]
                 self.rows[rid].features = record_base_features(record)
                 self.idents[rid] = record.identifiers
 
@@ -454,14 +500,25 @@ class ResolveReport:
 
 
 def resolve_touched(
-    tx: StoreTx, resolver: StoreResolver, record_ids: Iterable[int], at: datetime | None = None
+    tx: StoreTx,
+    resolver: StoreResolver,
+    record_ids: Iterable[int],
+    at: datetime | None = None,
+    known: Mapping[int, ResolvableRecord] | None = None,
+    new: Mapping[int, NewRecord] | None = None,
 ) -> ResolveReport:
-    """Re-cluster every resolution group that holds one of `record_ids` (the incremental path)."""
+    """Re-cluster every resolution group that holds one of `record_ids` (the incremental path).
+
+    `known`: records among them as the caller just stored them (their linkable identifiers
+    sorted, as `StoreTx.resolvable` gives them), so they are not read back; `new`: those
+    among them the caller has just inserted, with their content hash and blocking keys.
+    """
     at = at or now()
     if not resolver.probabilistic:
         return _resolve_deterministic(tx, resolver, record_ids, at)
-    records = _Records(tx, resolver.model_version)
-    found, outside = resolver.touched(tx, record_ids, records)
+    records = _Records(tx, resolver.model_version, known, new)
+    seeds = set(record_ids)
+    found, outside = resolver.touched(tx, seeds, records)
     if not found:
         return ResolveReport(0, 0, 0)
     present = sorted(found)
@@ -484,11 +541,22 @@ def resolve_touched(
         state = resolver.state_rows(result, ids, records)
     queued = review_rows(review, ids, resolver)
     queued += [i for i in outside if (i["record_a"] in found) != (i["record_b"] in found)]
-    tx.replace_review_items(present, queued, at)
+    tx.replace_review_items(
+        present, queued, at, seeds=seeds & found, model_version=resolver.model_version
+    )
     ages = tx.profile_ages(pid for pid in previous.values() if pid)
     assignment = assign_profiles([c.members for c in clusters], previous, ages, new_profile_id)
-    tx.apply_assignment(ids, previous, assignment, clusters, resolver.model_version, at)
-    tx.set_resolution_state(state)
+    tx.apply_assignment(
+        ids, previous, assignment, clusters, resolver.model_version, at, known=ages
+    )
+    # only the records whose stored state differs (new, changed, or in another group now)
+    tx.set_resolution_state(
+        [
+            row
+            for row in state
+            if not rows[row["record_id"]].fresh or rows[row["record_id"]].group != row["component"]
+        ]
+    )
     return ResolveReport(
         records=len(present),
         profiles_touched=len(set(assignment.membership.values())),
@@ -600,6 +668,8 @@ def resolve_all(
         done += len(keys)
         if progress:
             progress(done, total)
+    with store.write() as tx:
+        tx.refresh_statistics()  # the state, links and memberships just written
     return ResolveReport(
         records=total,
         profiles_touched=len(set(assignment.membership.values())),

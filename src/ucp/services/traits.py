@@ -97,7 +97,7 @@ class TraitComputer:
         states: dict[str, dict[str, Any]] = {}
         for pid, events in folding.items():
             if ts.usable(self.specs, stored.get(pid)):
-                states[pid] = ts.fold(self.specs, stored[pid], events, at)
+                states[pid] = ts.fold(self.specs, stored[pid], events, at, in_place=True)
             else:
                 full.add(pid)
         if full:

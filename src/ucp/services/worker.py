@@ -22,9 +22,13 @@ and applied once.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
+import select
+import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -377,9 +381,10 @@ class MessageApplier:
         expand: set[tuple[str, str]] = set()
         record_keys: set[tuple[str, str]] = set()
         key_path = src.source.source_key
+        ids_of: dict[int, list[tuple[str, str]]] = {}  # by message object: read once
         for m in msgs:
             p = m.payload
-            ids = src.ids_of(p)
+            ids = ids_of[id(m)] = src.ids_of(p)
             pairs.update(ids)
             if m.type == "identify":
                 row = dict(p)
@@ -410,7 +415,7 @@ class MessageApplier:
                 groups.append(m)
         expand |= {pair for pair in pairs if records or stubs}
         # event ids held by no record yet get a stub record so the visitor has a profile
-        event_ids = {m.message_id: src.ids_of(m.payload) for m in events}
+        event_ids = {m.message_id: ids_of[id(m)] for m in events}
         wanted = {pair for ids in event_ids.values() for pair in ids}
         lock_identifiers(tx, pairs | wanted, record_keys, expand)
         if wanted:
@@ -573,8 +578,14 @@ class InboxWorker:
         apply_retention(self.store, self.config)
 
     def _run(self) -> None:
+        self.run_until(self._stop.is_set, self._wake)
+
+    def run_until(self, should_stop: Callable[[], bool], wake: Any) -> None:
+        """Drain whenever rows are pending; otherwise wait on `wake` (a `threading.Event`, or
+        the pipe of a `WorkerProcess`), polling at `poll_interval`, backing off to 0.25 s when
+        idle."""
         idle = self.poll_interval
-        while not self._stop.is_set():
+        while not should_stop():
             try:
                 self._retention()
                 if self._pending():
@@ -584,9 +595,138 @@ class InboxWorker:
             except Exception as exc:  # noqa: BLE001 - keep the worker alive; the row stays pending
                 log.error("inbox worker error: %s", type(exc).__name__)
                 time.sleep(1.0)
-            self._wake.wait(idle)
-            self._wake.clear()
+            wake.wait(idle)
+            wake.clear()
             idle = min(idle * 2, 0.25)
+
+
+class WorkerProcess:
+    """The embedded worker in a child process of the server: the same `InboxWorker` loop, with
+    an interpreter (and a core) of its own, so applying never competes with HTTP for one GIL.
+
+    The child opens the store by URL (a file or PostgreSQL database both processes reach). A
+    pipe connects them: `notify()` writes a byte to wake the child at once (never blocking:
+    a full pipe already means "wake up"); closing it — `stop()`, or the kernel when the server
+    process dies, even by SIGKILL — tells the child to finish its batch and exit, so a
+    restarted server never finds an orphan draining beside its own. (A multiprocessing Event
+    would not do: its `set()` waits for every process that waited on it, a dead one included.)
+    """
+
+    #: a child that died (a crash, the OOM killer) is started again, at most this often
+    RESTART_EVERY = 5.0
+
+    def __init__(
+        self, database_url: str, config: UCPConfig, batch_size: int = 500,
+        poll_interval: float = 0.05, secret: bytes | None = None,
+    ) -> None:
+        self._ctx = multiprocessing.get_context("spawn")  # never fork a threaded server
+        self._args = (database_url, config, batch_size, poll_interval, secret)
+        self._proc: Any = None
+        self._pipe: Any = None
+        self._fd = -1
+        self._guard = threading.Lock()
+        self._stopped = False
+        self._checked = 0.0
+        self.restarts = 0
+
+    def notify(self) -> None:
+        with self._guard:  # the pipe is closed under the same lock: never a reused fd
+            if self._fd < 0:
+                return
+            try:
+                os.write(self._fd, b"\0")
+            except BlockingIOError:
+                pass  # a full pipe: the child is awake with bytes to read
+            except OSError:  # a broken pipe: the child is gone
+                self._checked = 0.0
+        if time.monotonic() - self._checked > self.RESTART_EVERY:
+            self._supervise()
+
+    def _supervise(self) -> None:
+        with self._guard:
+            self._checked = time.monotonic()
+            if self._stopped or self._proc is None or self._proc.is_alive():
+                return
+            log.error("embedded worker process exited (code %s); starting it again",
+                      self._proc.exitcode)
+            self._close_pipe()
+            self.restarts += 1
+            self._spawn()
+
+    def start(self) -> None:
+        with self._guard:
+            self._stopped = False
+            self._spawn()
+            self._checked = time.monotonic()
+
+    def _spawn(self) -> None:
+        reader, writer = self._ctx.Pipe(duplex=False)
+        self._proc = self._ctx.Process(
+            target=_worker_process_main, name="ucp-inbox-worker", daemon=True,
+            args=(*self._args, reader),
+        )
+        self._proc.start()
+        reader.close()
+        os.set_blocking(writer.fileno(), False)
+        self._pipe, self._fd = writer, writer.fileno()
+
+    def _close_pipe(self) -> None:
+        if self._pipe is not None:
+            self._fd = -1
+            self._pipe.close()  # EOF: the child finishes its batch and exits
+            self._pipe = None
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        with self._guard:
+            self._stopped = True
+            self._close_pipe()
+            if self._proc is not None:
+                self._proc.join(timeout)
+                if self._proc.is_alive():
+                    self._proc.kill()
+                    self._proc.join(5)
+
+
+class _PipeWake:
+    """`InboxWorker.run_until`'s wake-up for the child: readable pipe = wake, EOF = stop."""
+
+    def __init__(self, reader: Any) -> None:
+        self.fd = reader.fileno()
+        self.closed = False
+
+    def wait(self, timeout: float) -> None:
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if ready and os.read(self.fd, 65536) == b"":
+            self.closed = True
+
+    def stopping(self) -> bool:
+        """Checked between batches too: a backlog must not keep an orphan alive."""
+        if not self.closed:
+            self.wait(0)
+        return self.closed
+
+    def clear(self) -> None:
+        pass  # `wait` consumed the bytes
+
+
+def _worker_process_main(
+    database_url: str, config: UCPConfig, batch_size: int, poll_interval: float,
+    secret: bytes | None, reader: Any,
+) -> None:
+    """Body of the `WorkerProcess` child."""
+    # signals go to the server, which closes the pipe: the batch in hand is finished first
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    wake = _PipeWake(reader)
+    store = Store.open(database_url, upgrade=False)
+    try:
+        worker = InboxWorker(store, config, batch_size, poll_interval, secret=secret)
+        worker.run_until(wake.stopping, wake)
+    finally:
+        store.close()
 
 
 async def run_bus_worker(

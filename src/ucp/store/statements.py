@@ -95,8 +95,8 @@ def profiles_by_identifier() -> Select:  # type: ignore[type-arg]
 
 @cache
 def profile_traits() -> Select:  # type: ignore[type-arg]
-    tr = t.traits.c
-    return select(tr.name, tr.value, tr.updated_at).where(tr.profile_id == bindparam("pid"))
+    pt = t.profile_traits.c
+    return select(pt.trait_values, pt.updated_at).where(pt.profile_id == bindparam("pid"))
 
 
 @cache
@@ -139,9 +139,16 @@ EXISTING_RECORDS_PG = (
     "(SELECT r.source_key, r.id, r.version, r.content_hash, r.profile_id, r.deleted_at "
     "FROM records r WHERE r.source = %(source)s AND r.source_key = k.key OFFSET 0) AS hit"
 )
-TRAIT_ROWS_PG = (
-    "SELECT k.pid, tr.name, tr.value FROM unnest(%(pids)b::text[]) AS k(pid) "
-    "CROSS JOIN LATERAL (SELECT name, value FROM traits WHERE profile_id = k.pid OFFSET 0) AS tr"
+TRAIT_STATES_PG = (
+    "SELECT k.pid, hit.trait_states FROM unnest(%(pids)b::text[]) AS k(pid) CROSS JOIN LATERAL "
+    "(SELECT trait_states FROM profile_traits WHERE profile_id = k.pid OFFSET 0) AS hit"
+)
+REPLACE_TRAITS_PG = (
+    "INSERT INTO profile_traits (profile_id, trait_values, trait_states, updated_at) "
+    "SELECT p, v::json, s::json, %(at)s FROM unnest(%(pids)b::text[], %(vals)b::text[], "
+    "%(states)b::text[]) AS k(p, v, s) "
+    "ON CONFLICT (profile_id) DO UPDATE SET trait_values = EXCLUDED.trait_values, "
+    "trait_states = EXCLUDED.trait_states, updated_at = EXCLUDED.updated_at"
 )
 INBOX_INSERT_PG = (
     "INSERT INTO inbox (source, message_id, type, payload, received_at, status, applied_at, "
@@ -150,4 +157,20 @@ INBOX_INSERT_PG = (
     "%(received_at)b::timestamptz[], %(status)b::text[], %(applied_at)b::timestamptz[], "
     "%(error)b::text[]) AS u(s, m, ty, p, r, st, a, e) "
     "ON CONFLICT DO NOTHING RETURNING message_id"
+)
+#: the incremental path's block lookups: how many records hold each blocking key, and who
+BLOCK_SIZES_PG = (
+    "SELECT k.key, hit.n FROM unnest(%(keys)b::text[]) AS k(key) CROSS JOIN LATERAL "
+    "(SELECT count(*) AS n FROM blocking_keys b WHERE b.key = k.key OFFSET 0) AS hit "
+    "WHERE hit.n > 0"
+)
+BLOCK_HOLDERS_PG = (
+    "SELECT hit.record_id, k.key FROM unnest(%(keys)b::text[]) AS k(key) CROSS JOIN LATERAL "
+    "(SELECT b.record_id FROM blocking_keys b WHERE b.key = k.key OFFSET 0) AS hit"
+)
+#: tables a bulk load or a batch resolution fills: their planner statistics are refreshed
+#: afterwards on PostgreSQL (see `StoreTx.refresh_statistics`)
+ANALYZED_TABLES = (
+    "records", "record_versions", "identifiers", "search_terms", "blocking_keys",
+    "resolution_state", "profiles", "memberships", "links", "review_items",
 )

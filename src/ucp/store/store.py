@@ -6,7 +6,7 @@ import functools
 import secrets
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -21,7 +21,7 @@ from ucp.domain.model import Identifier, RecordKey, ResolvableRecord
 from ucp.domain.resolution import Assignment, Cluster
 from ucp.domain.resolution.resolver import Constraints
 from ucp.errors import StoreError
-from ucp.store import migrations
+from ucp.store import migrations, write_lock
 from ucp.store import statements as sql
 from ucp.store import tables as t
 from ucp.store.engine import insert_ignore, make_engine
@@ -70,6 +70,12 @@ def _compiled(stmt: Any, dialect: Any) -> tuple[str, dict[str, Any]]:
     return str(compiled), dict(compiled.params)
 
 
+@lru_cache(maxsize=256)
+def _bind_processors(table: Any, columns: tuple[str, ...], dialect: Any) -> list[Any]:
+    """The driver-side converters of some columns (looked up once per table and columns)."""
+    return [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+
+
 @dataclass(frozen=True, slots=True)
 class StoredRecord:
     id: int
@@ -90,6 +96,7 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._write_lock = write_lock.for_url(engine.url.database, engine.url.get_backend_name())
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Store:
@@ -112,6 +119,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._write_lock is not None:
+            self._write_lock.close()
 
     @contextmanager
     def read(self) -> Iterator[StoreTx]:
@@ -123,8 +132,11 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[StoreTx]:
+        # SQLite: queue behind ucp's other writers (threads and processes) — store/write_lock.py
+        held = self._write_lock.hold() if self._write_lock is not None else nullcontext()
         try:
-            with self.engine.connect().execution_options(ucp_write=True) as conn, conn.begin():
+            with held, self.engine.connect().execution_options(ucp_write=True) as conn, \
+                    conn.begin():
                 yield StoreTx(conn, self.dialect)
         except SQLAlchemyError as exc:
             raise StoreError(f"database error: {type(exc).__name__}") from exc
@@ -139,6 +151,28 @@ class StoreTx:
 
     def ping(self) -> None:
         self.conn.execute(select(1)).scalar_one()
+
+    def refresh_statistics(self) -> None:
+        """After a bulk load or a batch resolution, on PostgreSQL: ANALYZE the tables it
+        filled, so the planner keeps using their indexes (without statistics it took a
+        table just filled for a small one and scanned it, ~100 ms per incremental record,
+        where autovacuum is off or has not caught up yet). SQLite: nothing."""
+        if self.dialect == "postgresql":
+            self.conn.exec_driver_sql(f"ANALYZE {', '.join(sql.ANALYZED_TABLES)}")
+
+    def _sqlite_in(
+        self, template: str, values: Sequence[Any], *extra: Any, lead: tuple[Any, ...] = ()
+    ) -> list[Any]:
+        """Rows of a statement on SQLite, each `{in}` in `template` standing for `(?, …)` of
+        `values` (parameters: `lead`, the values once per `{in}`, then `extra`). The
+        incremental path makes ~15 indexed lookups per record; through the driver they skip
+        SQLAlchemy's statement building and cache-key work, which cost more than the lookups.
+        Plain values only (JSON comes back as text, datetimes go in as the dialect stores
+        them)."""
+        raw = self.conn.connection.driver_connection
+        sql_text = template.replace("{in}", f"({', '.join('?' * len(values))})")
+        params = (*lead, *(*values,) * template.count("{in}"), *extra)
+        return list(raw.execute(sql_text, params).fetchall())  # type: ignore[union-attr]
 
     # -- sources ---------------------------------------------------------------------------
     def ensure_source(self, name: str, kind: str, trust_rank: int) -> None:
@@ -160,11 +194,20 @@ class StoreTx:
         out: dict[str, StoredRecord] = {}
         r = t.records.c
         for part in _chunks(list(keys)):
-            rows = self.conn.execute(
-                select(
-                    r.source_key, r.id, r.version, r.content_hash, r.profile_id, r.deleted_at
-                ).where(r.source == source, r.source_key.in_(part))
-            )
+            rows: Any
+            if self.dialect == "sqlite":
+                rows = self._sqlite_in(
+                    "SELECT source_key, id, version, content_hash, profile_id, deleted_at "
+                    "FROM records WHERE source_key IN {in} AND source = ?",
+                    part,
+                    source,
+                )
+            else:
+                rows = self.conn.execute(
+                    select(
+                        r.source_key, r.id, r.version, r.content_hash, r.profile_id, r.deleted_at
+                    ).where(r.source == source, r.source_key.in_(part))
+                )
             for key, rid, version, chash, pid, deleted in rows:
                 # a retracted record that arrives again is a new version, even unchanged
                 out[key] = StoredRecord(rid, version, "" if deleted else chash, pid)
@@ -236,7 +279,8 @@ class StoreTx:
                 ).scalars()
             )
         else:
-            top = self.conn.execute(select(func.max(t.records.c.id))).scalar_one() or 0
+            raw = self.conn.connection.driver_connection
+            top = raw.execute("SELECT max(id) FROM records").fetchone()[0] or 0  # type: ignore[union-attr]
             ids = list(range(top + 1, top + 1 + len(rows)))
         pairs = list(zip(ids, rows, strict=True))
         self._bulk(
@@ -293,7 +337,7 @@ class StoreTx:
                         ]
                     )
             return
-        procs = [typ.dialect_impl(dialect).bind_processor(dialect) for typ in types]
+        procs = _bind_processors(table, tuple(columns), dialect)
         if any(procs):
             rows = [
                 tuple(
@@ -302,7 +346,8 @@ class StoreTx:
                 )
                 for row in rows
             ]
-        self.conn.exec_driver_sql(
+        raw = self.conn.connection.driver_connection
+        raw.executemany(  # type: ignore[union-attr]
             f"INSERT INTO {table.name} ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})",
             rows,
@@ -508,8 +553,20 @@ class StoreTx:
         b = t.blocking_keys.c
         out: dict[str, int] = {}
         for part in _chunks(sorted(set(keys))):
-            query = select(b.key, func.count()).where(b.key.in_(part)).group_by(b.key)
-            out.update((key, n) for key, n in self.conn.execute(query))
+            rows: Any
+            if self.dialect == "sqlite":
+                rows = self._sqlite_in(
+                    'SELECT "key", count(*) FROM blocking_keys WHERE "key" IN {in} GROUP BY "key"',
+                    part,
+                )
+            elif self.dialect == "postgresql":
+                # one index probe per key (an IN list let a planner without fresh statistics
+                # scan the whole table)
+                rows = self._pg_rows(sql.BLOCK_SIZES_PG, {"keys": list(part)})
+            else:
+                query = select(b.key, func.count()).where(b.key.in_(part)).group_by(b.key)
+                rows = self.conn.execute(query).all()
+            out.update((key, n) for key, n in rows)
         return out
 
     def block_holders(self, keys: Iterable[str]) -> list[tuple[int, str]]:
@@ -517,16 +574,32 @@ class StoreTx:
         b = t.blocking_keys.c
         out: list[tuple[int, str]] = []
         for part in _chunks(sorted(set(keys))):
-            query = select(b.record_id, b.key).where(b.key.in_(part))
-            out.extend(self.conn.execute(query).tuples())
+            if self.dialect == "sqlite":
+                out.extend(
+                    self._sqlite_in(
+                        'SELECT record_id, "key" FROM blocking_keys WHERE "key" IN {in}', part
+                    )
+                )
+            elif self.dialect == "postgresql":
+                out.extend(self._pg_rows(sql.BLOCK_HOLDERS_PG, {"keys": list(part)}))
+            else:
+                query = select(b.record_id, b.key).where(b.key.in_(part))
+                out.extend(self.conn.execute(query).tuples())
         return out
 
     def blocking_keys_of(self, record_ids: Iterable[int]) -> dict[int, list[str]]:
         b = t.blocking_keys.c
         out: dict[int, list[str]] = {}
         for part in _chunks(sorted(set(record_ids))):
-            query = select(b.record_id, b.key).where(b.record_id.in_(part))
-            for rid, key in self.conn.execute(query):
+            rows: Any
+            if self.dialect == "sqlite":
+                rows = self._sqlite_in(
+                    'SELECT record_id, "key" FROM blocking_keys WHERE record_id IN {in}', part
+                )
+            else:
+                query = select(b.record_id, b.key).where(b.record_id.in_(part))
+                rows = self.conn.execute(query).all()
+            for rid, key in rows:
                 out.setdefault(rid, []).append(key)
         return out
 
@@ -542,14 +615,37 @@ class StoreTx:
     def _resolution_rows(self, column: Any, values: Iterable[int]) -> dict[int, dict[str, Any]]:
         r, s = t.records.c, t.resolution_state.c
         out: dict[int, dict[str, Any]] = {}
+        # by group: an inner join driven by the component index (an outer join from records
+        # made SQLite scan every record); by record: the records that have no state too
+        joined = (
+            t.resolution_state.join(t.records, r.id == s.record_id)
+            if column is s.component
+            else t.records.outerjoin(t.resolution_state, s.record_id == r.id)
+        )
         query = select(
             r.id, r.source, r.source_key, r.profile_id, r.content_hash, s.features_key,
             s.features, s.component, s.model_version,
-        ).select_from(t.records.outerjoin(t.resolution_state, s.record_id == r.id))
+        ).select_from(joined)
+        by_group = column is s.component
+        raw = (
+            "SELECT r.id, r.source, r.source_key, r.profile_id, r.content_hash, s.features_key, "
+            "s.features, s.component, s.model_version FROM "
+            + (
+                "resolution_state s JOIN records r ON r.id = s.record_id WHERE s.component IN {in}"
+                if by_group
+                else "records r LEFT JOIN resolution_state s ON s.record_id = r.id "
+                "WHERE r.id IN {in}"
+            )
+        )
         for part in _chunks(sorted(set(values))):
-            for rid, source, key, pid, chash, fkey, feats, comp, mver in self.conn.execute(
-                query.where(column.in_(part))
-            ):
+            if self.dialect == "sqlite":
+                rows: Any = [
+                    (*row[:6], None if row[6] is None else orjson.loads(row[6]), *row[7:])
+                    for row in self._sqlite_in(raw, part)
+                ]
+            else:
+                rows = self.conn.execute(query.where(column.in_(part)))
+            for rid, source, key, pid, chash, fkey, feats, comp, mver in rows:
                 out[rid] = {
                     "key": RecordKey(source, key), "profile_id": pid, "content_hash": chash,
                     "features_key": fkey, "features": feats, "component": comp,
@@ -563,7 +659,19 @@ class StoreTx:
         query, mine = _coholders_query()
         out: set[int] = set()
         for part in _chunks(sorted(set(record_ids))):
-            out.update(self.conn.execute(query.where(mine.in_(part))).scalars())
+            if self.dialect == "sqlite":
+                out.update(
+                    rid
+                    for (rid,) in self._sqlite_in(
+                        "SELECT other.record_id FROM identifiers AS mine JOIN identifiers AS "
+                        "other ON other.type = mine.type AND other.value = mine.value "
+                        "WHERE mine.record_id IN {in} AND mine.linkable = 1 "
+                        "AND other.linkable = 1",
+                        part,
+                    )
+                )
+            else:
+                out.update(self.conn.execute(query.where(mine.in_(part))).scalars())
         return out
 
     def must_linked_keys(self, keys: Iterable[RecordKey]) -> set[int]:
@@ -571,15 +679,24 @@ class StoreTx:
         c = t.constraints.c
         wanted = set(keys)
         others: set[RecordKey] = set()
-        for part in _chunks(sorted({k.source_key for k in wanted})):
-            rows = self.conn.execute(
-                select(c.source_a, c.key_a, c.source_b, c.key_b).where(
-                    c.kind == "must_link",
-                    c.revoked_at.is_(None),
-                    or_(c.key_a.in_(part), c.key_b.in_(part)),
+        if self.dialect == "sqlite":
+            parts: Iterable[Any] = [
+                [(kind, sa, ka, sb, kb) for kind, sa, ka, sb, kb in self._sqlite_constraints(
+                    wanted, both_ends=False) if kind == "must_link"]
+            ]
+        else:
+            parts = (
+                self.conn.execute(
+                    select(c.kind, c.source_a, c.key_a, c.source_b, c.key_b).where(
+                        c.kind == "must_link",
+                        c.revoked_at.is_(None),
+                        or_(c.key_a.in_(part), c.key_b.in_(part)),
+                    )
                 )
+                for part in _chunks(sorted({k.source_key for k in wanted}))
             )
-            for sa, ka, sb, kb in rows:
+        for rows in parts:
+            for _, sa, ka, sb, kb in rows:
                 a, b = RecordKey(sa, ka), RecordKey(sb, kb)
                 if a in wanted:
                     others.add(b)
@@ -592,11 +709,20 @@ class StoreTx:
         i = t.identifiers.c
         out: dict[int, list[Identifier]] = {}
         for part in _chunks(sorted(set(record_ids))):
-            for rid, typ, val in self.conn.execute(
-                select(i.record_id, i.type, i.value).where(
-                    i.record_id.in_(part), i.linkable.is_(True)
+            rows: Any
+            if self.dialect == "sqlite":
+                rows = self._sqlite_in(
+                    "SELECT record_id, type, value FROM identifiers "
+                    "WHERE record_id IN {in} AND linkable = 1",
+                    part,
                 )
-            ):
+            else:
+                rows = self.conn.execute(
+                    select(i.record_id, i.type, i.value).where(
+                        i.record_id.in_(part), i.linkable.is_(True)
+                    )
+                ).all()
+            for rid, typ, val in rows:
                 out.setdefault(rid, []).append(Identifier(typ, val))
         return out
 
@@ -610,33 +736,87 @@ class StoreTx:
         `features`, `component`, `model_version`)."""
         s = t.resolution_state.c
         for part in _chunks([row["record_id"] for row in rows]):
-            self.conn.execute(delete(t.resolution_state).where(s.record_id.in_(part)))
-        if rows:
-            self.conn.execute(insert(t.resolution_state), list(rows))
+            if self.dialect == "sqlite":
+                self._sqlite_in("DELETE FROM resolution_state WHERE record_id IN {in}", part)
+            else:
+                self.conn.execute(delete(t.resolution_state).where(s.record_id.in_(part)))
+        self._insert(t.resolution_state, rows)
+
+    def _insert(self, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert rows that all name the same columns: on SQLite one driver-level executemany
+        (`_bulk`: no statement compiled per call), on PostgreSQL a Core insert."""
+        if not rows:
+            return
+        if self.dialect == "sqlite":
+            columns = tuple(rows[0])
+            self._bulk(table, columns, [tuple(row[c] for c in columns) for row in rows])
+        else:
+            self.conn.execute(insert(table), list(rows))
 
     def must_linked(self, record_ids: Sequence[int]) -> set[int]:
         return self._must_linked(record_ids)
 
     def replace_review_items(
-        self, record_ids: Sequence[int], items: Sequence[dict[str, Any]], at: datetime
+        self,
+        record_ids: Sequence[int],
+        items: Sequence[dict[str, Any]],
+        at: datetime,
+        seeds: Iterable[int] | None = None,
+        model_version: str | None = None,
     ) -> None:
         """Replace the open review items of these records with the current candidates.
 
-        Decided items stay (and a decided pair is not queued again under the same model)."""
+        Decided items stay (and a decided pair is not queued again under the same model).
+        With `seeds` (the records that changed; `items` holds every candidate between a seed
+        and any record, and between two of `record_ids`): an open item of `model_version`
+        between one of `record_ids` that is no seed and a record outside them is left alone:
+        neither end changed, so it is still a candidate (the incremental path re-resolves
+        whole groups, and such a pair joins two groups)."""
         rc = t.review_items.c
+        inside = set(record_ids)
+        changed = None if seeds is None else set(seeds)
+        # an open item whose pair, model and weight are still queued stays as it is (same id
+        # and created_at); only what changed is deleted and inserted
+        wanted = {
+            (item["record_a"], item["record_b"], item["model_version"], item["weight"]): item
+            for item in items
+        }
+        stale: set[int] = set()
+        kept: set[int] = set()
         for part in _chunks(sorted(set(record_ids))):
             # found by either end's index first: a `status` filter in the same statement lets
             # SQLite pick the status index and scan every open item
-            found = self.conn.execute(
-                select(rc.id, rc.status).where(or_(rc.record_a.in_(part), rc.record_b.in_(part)))
-            )
-            stale = [item for item, status in found if status == "open"]
-            for ids in _chunks(stale):
-                self.conn.execute(delete(t.review_items).where(rc.id.in_(ids)))
-        if items:
+            if self.dialect == "sqlite":
+                found: Any = self._sqlite_in(
+                    "SELECT id, status, record_a, record_b, model_version, weight "
+                    "FROM review_items WHERE record_a IN {in} OR record_b IN {in}",
+                    part,
+                )
+            else:
+                found = self.conn.execute(
+                    select(
+                        rc.id, rc.status, rc.record_a, rc.record_b, rc.model_version, rc.weight
+                    ).where(or_(rc.record_a.in_(part), rc.record_b.in_(part)))
+                )
+            for item, status, ra, rb, version, weight in found:
+                if status != "open" or item in kept or item in stale:
+                    continue  # (an item between two chunks is found twice)
+                if (
+                    changed is not None
+                    and version == model_version
+                    and not ((ra in inside and rb in inside) or ra in changed or rb in changed)
+                ):
+                    continue
+                if wanted.pop((ra, rb, version, weight), None) is None:
+                    stale.add(item)
+                else:
+                    kept.add(item)
+        for ids in _chunks(sorted(stale)):
+            self.conn.execute(delete(t.review_items).where(rc.id.in_(ids)))
+        if wanted:
             self.conn.execute(
                 insert_ignore(self.dialect, t.review_items),
-                [{**item, "status": "open", "created_at": at} for item in items],
+                [{**item, "status": "open", "created_at": at} for item in wanted.values()],
             )
 
     def review_page(self, after: int | None, limit: int) -> list[dict[str, Any]]:
@@ -748,17 +928,50 @@ class StoreTx:
         c = t.constraints.c
         must: set[tuple[RecordKey, RecordKey]] = set()
         cannot: set[tuple[RecordKey, RecordKey]] = set()
-        for part in _chunks(sorted({k.source_key for k in wanted})):
-            rows = self.conn.execute(
-                select(c.kind, c.source_a, c.key_a, c.source_b, c.key_b).where(
-                    c.revoked_at.is_(None), c.key_a.in_(part)
+        if self.dialect == "sqlite":
+            parts: Iterable[Any] = [self._sqlite_constraints(wanted, both_ends=True)]
+        else:
+            parts = (
+                self.conn.execute(
+                    select(c.kind, c.source_a, c.key_a, c.source_b, c.key_b).where(
+                        c.revoked_at.is_(None), c.key_a.in_(part)
+                    )
                 )
+                for part in _chunks(sorted({k.source_key for k in wanted}))
             )
+        for rows in parts:
             for kind, sa, ka, sb, kb in rows:
                 a, b = RecordKey(sa, ka), RecordKey(sb, kb)
                 if a in wanted and b in wanted:
                     (must if kind == "must_link" else cannot).add(Constraints.pair(a, b))
         return Constraints(frozenset(must), frozenset(cannot))
+
+    def _sqlite_constraints(self, keys: set[RecordKey], both_ends: bool) -> list[Any]:
+        """Active constraints `(kind, source_a, key_a, source_b, key_b)` with end a among
+        `keys` (`both_ends`: for callers that want both ends among them, which they check) or
+        with either end among them; found by the (source, key) index of each end."""
+        by_source: dict[str, list[str]] = {}
+        for k in keys:
+            by_source.setdefault(k.source, []).append(k.source_key)
+        out: list[Any] = []
+        ends = ("a",) if both_ends else ("a", "b")
+        for source, source_keys in sorted(by_source.items()):
+            for part in _chunks(sorted(source_keys), _CHUNK // 2):
+                where = " OR ".join(
+                    f"(source_{end} = ? AND key_{end} IN {{in}})" for end in ends
+                )
+                template = (
+                    "SELECT kind, source_a, key_a, source_b, key_b FROM constraints "
+                    f"WHERE revoked_at IS NULL AND ({where})"
+                )
+                # one `{in}` list per end, each after its source parameter
+                marks = f"({', '.join('?' * len(part))})"
+                params = [v for _ in ends for v in (source, *part)]
+                raw = self.conn.connection.driver_connection
+                out.extend(
+                    raw.execute(template.replace("{in}", marks), params)  # type: ignore[union-attr]
+                )
+        return out
 
     def list_constraints(self, active_only: bool, limit: int) -> list[dict[str, Any]]:
         c = t.constraints.c
@@ -776,17 +989,34 @@ class StoreTx:
         heads: dict[int, tuple[RecordKey, dict[str, Any], str | None]] = {}
         idents: dict[int, list[Identifier]] = {rid: [] for rid in ids}
         for part in _chunks(ids):
-            for rid, source, key, attrs, pid in self.conn.execute(
-                select(r.id, r.source, r.source_key, r.attributes, r.profile_id).where(
-                    r.id.in_(part)
+            if self.dialect == "sqlite":
+                head_rows: Any = [
+                    (rid, source, key, None if attrs is None else orjson.loads(attrs), pid)
+                    for rid, source, key, attrs, pid in self._sqlite_in(
+                        "SELECT id, source, source_key, attributes, profile_id FROM records "
+                        "WHERE id IN {in}",
+                        part,
+                    )
+                ]
+                ident_rows: Any = self._sqlite_in(
+                    "SELECT record_id, type, value FROM identifiers "
+                    "WHERE record_id IN {in} AND linkable = 1",
+                    part,
                 )
-            ):
+            else:
+                head_rows = self.conn.execute(
+                    select(r.id, r.source, r.source_key, r.attributes, r.profile_id).where(
+                        r.id.in_(part)
+                    )
+                )
+                ident_rows = self.conn.execute(
+                    select(i.record_id, i.type, i.value).where(
+                        i.record_id.in_(part), i.linkable.is_(True)
+                    )
+                )
+            for rid, source, key, attrs, pid in head_rows:
                 heads[rid] = (RecordKey(source, key), attrs, pid)
-            for rid, typ, val in self.conn.execute(
-                select(i.record_id, i.type, i.value).where(
-                    i.record_id.in_(part), i.linkable.is_(True)
-                )
-            ):
+            for rid, typ, val in ident_rows:
                 idents[rid].append(Identifier(typ, val))
         return {
             rid: (ResolvableRecord(key, tuple(sorted(idents[rid])), attrs), pid)
@@ -902,7 +1132,18 @@ class StoreTx:
         p = t.profiles.c
         out: dict[str, str] = {}
         for part in _chunks(sorted(set(profile_ids))):
-            for pid, created in self.conn.execute(select(p.id, p.created_at).where(p.id.in_(part))):
+            if self.dialect == "sqlite":
+                dialect = self.conn.dialect
+                parse = p.created_at.type.dialect_impl(dialect).result_processor(dialect, None)
+                rows: Any = [
+                    (pid, parse(created) if parse and created is not None else created)
+                    for pid, created in self._sqlite_in(
+                        "SELECT id, created_at FROM profiles WHERE id IN {in}", part
+                    )
+                ]
+            else:
+                rows = self.conn.execute(select(p.id, p.created_at).where(p.id.in_(part)))
+            for pid, created in rows:
                 out[pid] = f"{created.isoformat() if created else ''}|{pid}"
         return out
 
@@ -914,31 +1155,52 @@ class StoreTx:
         clusters: Sequence[Cluster],
         model_version: str,
         at: datetime,
+        known: Iterable[str] | None = None,
     ) -> None:
         """Write a re-clustered component: memberships, profiles, aliases, links, changes.
 
-        `previous` is each record's profile before; only what differs is written.
+        `previous` is each record's profile before; only what differs is written. `known`:
+        the profiles among `previous` that exist, when the caller has read them already.
         """
         p, a = t.profiles.c, t.profile_aliases.c
         sizes: dict[str, int] = {}
         for pid in assignment.membership.values():
             sizes[pid] = sizes.get(pid, 0) + 1
-        existing = set(self.profile_ages(sizes))
+        if known is None:
+            existing = set(self.profile_ages(sizes))
+        else:
+            # a profile of the new membership is one of `previous` or a new id
+            existing = set(known) & set(sizes)
         new_profiles = sorted(pid for pid in sizes if pid not in existing)
-        if new_profiles:
-            self.conn.execute(
-                insert(t.profiles),
-                [
-                    {"id": pid, "created_at": at, "updated_at": at, "record_count": sizes[pid]}
-                    for pid in new_profiles
-                ],
-            )
+        self._insert(
+            t.profiles,
+            [
+                {"id": pid, "created_at": at, "updated_at": at, "record_count": sizes[pid]}
+                for pid in new_profiles
+            ],
+        )
         moved = [
             {"rid": ids[key], "pid": pid}
             for key, pid in assignment.membership.items()
             if previous.get(key) != pid
         ]
-        if moved:
+        sqlite = self.dialect == "sqlite"
+        if moved and sqlite:
+            # driver-level on SQLite (see `_sqlite_in`); the same statements as below
+            raw = self.conn.connection.driver_connection
+            raw.executemany(  # type: ignore[union-attr]
+                "UPDATE records SET profile_id = ? WHERE id = ?",
+                [(row["pid"], row["rid"]) for row in moved],
+            )
+            (stamp,) = _bind_processors(t.memberships, ("valid_to",), self.conn.dialect)
+            for part in _chunks([row["rid"] for row in moved]):
+                self._sqlite_in(
+                    "UPDATE memberships SET valid_to = ? "
+                    "WHERE record_id IN {in} AND valid_to IS NULL",
+                    part,
+                    lead=(stamp(at) if stamp else at,),
+                )
+        elif moved:
             self.conn.execute(
                 update(t.records)
                 .where(t.records.c.id == bindparam("rid"))
@@ -952,8 +1214,9 @@ class StoreTx:
                     .where(m.record_id.in_(part), m.valid_to.is_(None))
                     .values(valid_to=at)
                 )
-            self.conn.execute(
-                insert(t.memberships),
+        if moved:
+            self._insert(
+                t.memberships,
                 [
                     {"record_id": row["rid"], "profile_id": row["pid"], "valid_from": at}
                     for row in moved
@@ -963,7 +1226,14 @@ class StoreTx:
         stale = [
             {"pid": pid, "n": sizes[pid]} for pid in sorted(touched & existing) if pid in sizes
         ]
-        if stale:
+        if stale and sqlite:
+            (stamp,) = _bind_processors(t.profiles, ("updated_at",), self.conn.dialect)
+            when = stamp(at) if stamp else at
+            self.conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
+                "UPDATE profiles SET record_count = ?, updated_at = ? WHERE id = ?",
+                [(row["n"], when, row["pid"]) for row in stale],
+            )
+        elif stale:
             self.conn.execute(
                 update(t.profiles)
                 .where(p.id == bindparam("pid"))
@@ -982,14 +1252,13 @@ class StoreTx:
         for part in _chunks(retired):
             self.conn.execute(delete(t.profiles).where(p.id.in_(part)))
         self._replace_links(ids, clusters, model_version, at)
-        if assignment.changes:
-            self.conn.execute(
-                insert(t.changes),
-                [
-                    {"occurred_at": at, "type": c.type, "profile_id": c.profile_id, "data": c.data}
-                    for c in assignment.changes
-                ],
-            )
+        self._insert(
+            t.changes,
+            [
+                {"occurred_at": at, "type": c.type, "profile_id": c.profile_id, "data": c.data}
+                for c in assignment.changes
+            ],
+        )
 
     def _replace_links(
         self,
@@ -1002,11 +1271,22 @@ class StoreTx:
         record_ids = sorted(ids.values())
         current: dict[tuple[int, int, str], int] = {}
         for part in _chunks(record_ids):
-            for lid, ra, rb, kind, evidence in self.conn.execute(
-                select(lc.id, lc.record_a, lc.record_b, lc.kind, lc.evidence).where(
-                    lc.record_a.in_(part), lc.valid_to.is_(None)
+            if self.dialect == "sqlite":
+                rows: Any = [
+                    (lid, ra, rb, kind, None if ev is None else orjson.loads(ev))
+                    for lid, ra, rb, kind, ev in self._sqlite_in(
+                        "SELECT id, record_a, record_b, kind, evidence FROM links "
+                        "WHERE record_a IN {in} AND valid_to IS NULL",
+                        part,
+                    )
+                ]
+            else:
+                rows = self.conn.execute(
+                    select(lc.id, lc.record_a, lc.record_b, lc.kind, lc.evidence).where(
+                        lc.record_a.in_(part), lc.valid_to.is_(None)
+                    )
                 )
-            ):
+            for lid, ra, rb, kind, evidence in rows:
                 current[(ra, rb, f"{kind}|{sorted((evidence or {}).items())}")] = lid
         wanted: dict[tuple[int, int, str], dict[str, Any]] = {}
         for cluster in clusters:
@@ -1025,9 +1305,7 @@ class StoreTx:
         stale = [lid for sig, lid in current.items() if sig not in wanted]
         for part in _chunks(stale):
             self.conn.execute(update(t.links).where(lc.id.in_(part)).values(valid_to=at))
-        fresh = [row for sig, row in wanted.items() if sig not in current]
-        if fresh:
-            self.conn.execute(insert(t.links), fresh)
+        self._insert(t.links, [row for sig, row in wanted.items() if sig not in current])
 
     def resolve_profile_id(self, profile_id: str) -> tuple[str, bool] | None:
         """The live profile for an id or alias: `(id, redirected)`, or None if unknown."""
@@ -1091,13 +1369,9 @@ class StoreTx:
             }
         if not out["row"]:
             return None
-        values: dict[str, Any] = {}
-        updated: datetime | None = None
-        for row in out["traits"]:
-            value = row["value"]
-            values[row["name"]] = value.get("v") if isinstance(value, dict) else value
-            at = row["updated_at"]
-            updated = at if updated is None or at > updated else updated
+        traits = out["traits"][0] if out["traits"] else {}
+        values: dict[str, Any] = dict(traits.get("trait_values") or {})
+        updated: datetime | None = traits.get("updated_at")
         return {
             **out,
             "row": out["row"][0],
@@ -1422,7 +1696,24 @@ class StoreTx:
         )
         if self.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        return [dict(row) for row in self.conn.execute(stmt).mappings()]
+            return [dict(row) for row in self.conn.execute(stmt).mappings()]
+        # SQLite: the raw cursor, payloads decoded here (the worker's claim, every batch)
+        cur = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.execute(
+                "SELECT id, source, message_id, type, payload, received_at FROM inbox "
+                "WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,),
+            )
+            rows = cur.fetchall()
+        finally:
+            cur.close()
+        return [
+            {"id": iid, "source": source, "message_id": mid, "type": typ,
+             "payload": orjson.loads(payload) if isinstance(payload, (str, bytes)) else payload,
+             "received_at": datetime.fromisoformat(received)
+             if isinstance(received, str) else received}
+            for iid, source, mid, typ, payload, received in rows
+        ]
 
     def inbox_finish(self, applied: Sequence[int], failed: dict[int, str], at: datetime) -> None:
         """Mark inbox rows applied, or failed with a reason (never a data value)."""
@@ -1569,98 +1860,96 @@ class StoreTx:
         at: datetime,
         states: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        """Set the traits of each profile to exactly `values[profile_id]`; with `states`, each
-        trait row also keeps its incremental aggregate state (`states[profile_id][name]`)."""
-        tr = t.traits.c
-        pids = sorted(values)
-        for part in _chunks(pids, 5000):
-            self.conn.execute(delete(t.traits).where(self._any(tr.profile_id, part)))
+        """Set the traits of each profile to exactly `values[profile_id]`; with `states`, the
+        row also keeps each aggregate's incremental state (`states[profile_id]`). One row per
+        profile, replaced whole: this is the worker's hottest write."""
+        if not values:
+            return
         kept = states or {}
-        # JSON serialized here, once per row, and the one timestamp once (not per row by the
-        # column types): this is the worker's hottest write
         dumps = orjson.dumps
-        rows = [
-            # wrapped: SQLite's numeric affinity would turn a bare JSON number into an INTEGER
-            (pid, name, dumps({"v": value, "s": st} if (st := kept.get(pid, {}).get(name))
-                              is not None else {"v": value}, default=str).decode())
-            for pid in pids
-            for name, value in sorted(values[pid].items())
+        pids = sorted(values)
+        texts = [dumps(values[pid], default=str).decode() for pid in pids]
+        state_texts = [
+            dumps(st, default=str).decode() if (st := kept.get(pid)) else None for pid in pids
         ]
-        if not rows:
-            return
         if self.dialect == "postgresql":
-            cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-            with cursor.copy("COPY traits (profile_id, name, value, updated_at) FROM STDIN") as cp:
-                for row in rows:
-                    cp.write_row((*row, at))
+            self._pg_rows(sql.REPLACE_TRAITS_PG, {
+                "pids": pids, "vals": texts, "states": state_texts, "at": at,
+            })
             return
-        stamp = t.traits.c.updated_at.type.dialect_impl(self.conn.dialect).bind_processor(
-            self.conn.dialect
-        )
+        stamp = t.profile_traits.c.updated_at.type.dialect_impl(
+            self.conn.dialect).bind_processor(self.conn.dialect)
         when = stamp(at) if stamp else at
-        self.conn.exec_driver_sql(
-            "INSERT INTO traits (profile_id, name, value, updated_at) VALUES (?, ?, ?, ?)",
-            [(*row, when) for row in rows],
+        self._raw_many(
+            "INSERT OR REPLACE INTO profile_traits (profile_id, trait_values, trait_states, "
+            "updated_at) VALUES (?, ?, ?, ?)",
+            [(pid, v, st, when) for pid, v, st in zip(pids, texts, state_texts, strict=True)],
         )
 
+    def _raw_many(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """executemany on the DB-API cursor of this transaction (SQLite), no per-row
+        processing by SQLAlchemy."""
+        cur = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cur.executemany(statement, rows)
+        finally:
+            cur.close()
+
     def trait_states(self, profile_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """The stored incremental states `{profile_id: {trait: state}}` (rows without one are
-        left out)."""
+        """The stored incremental states `{profile_id: {trait: state}}` (profiles without
+        one are left out)."""
         out: dict[str, dict[str, Any]] = {}
-        size = 5000 if self.dialect == "postgresql" else 500  # SQLite: at most 999 variables
-        for part in _chunks(sorted(set(profile_ids)), size):
-            if self.dialect == "postgresql":
-                rows = self._pg_rows(sql.TRAIT_ROWS_PG, {"pids": list(part)})
-            else:  # raw rows, decoded here: the column type's per-row processing costs more
-                marks = ", ".join("?" for _ in part)
-                rows = self.conn.exec_driver_sql(
-                    f"SELECT profile_id, name, value FROM traits WHERE profile_id IN ({marks})",
-                    tuple(part),
-                )
-            for pid, name, value in rows:
-                if isinstance(value, (str, bytes)):
-                    value = orjson.loads(value)
-                if isinstance(value, dict) and "s" in value:
-                    out.setdefault(pid, {})[name] = value["s"]
+        pids = sorted(set(profile_ids))
+        if self.dialect == "postgresql":
+            rows: Iterable[tuple[Any, Any]] = self._pg_rows(sql.TRAIT_STATES_PG, {"pids": pids})
+        else:
+            found: list[tuple[Any, Any]] = []
+            cur = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                for part in _chunks(pids, 500):  # SQLite: at most 999 variables
+                    marks = ", ".join("?" for _ in part)
+                    cur.execute("SELECT profile_id, trait_states FROM profile_traits "
+                                f"WHERE profile_id IN ({marks})", tuple(part))
+                    found.extend(cur.fetchall())
+            finally:
+                cur.close()
+            rows = found
+        for pid, value in rows:
+            if isinstance(value, (str, bytes)):
+                value = orjson.loads(value)
+            if isinstance(value, dict):
+                out[pid] = value
         return out
 
     def traits_with_states(
         self, profile_id: str
     ) -> tuple[dict[str, Any], dict[str, Any], datetime | None]:
         """One profile's stored values, incremental states and last update, in one query."""
-        values: dict[str, Any] = {}
-        states: dict[str, Any] = {}
-        updated: datetime | None = None
-        for name, value, at in self.conn.execute(sql.profile_traits(), {"pid": profile_id}):
-            values[name] = value.get("v") if isinstance(value, dict) else value
-            if isinstance(value, dict) and "s" in value:
-                states[name] = value["s"]
-            updated = at if updated is None or at > updated else updated
-        return values, states, updated
+        pt = t.profile_traits.c
+        row = self.conn.execute(
+            select(pt.trait_values, pt.trait_states, pt.updated_at)
+            .where(pt.profile_id == profile_id)
+        ).first()
+        if row is None:
+            return {}, {}, None
+        return dict(row[0] or {}), dict(row[1] or {}), row[2]
 
     def delete_traits(self, profile_ids: Iterable[str]) -> None:
-        tr = t.traits.c
+        pt = t.profile_traits.c
         for part in _chunks(sorted(set(profile_ids))):
-            self.conn.execute(delete(t.traits).where(self._any(tr.profile_id, part)))
+            self.conn.execute(delete(t.profile_traits).where(self._any(pt.profile_id, part)))
 
     def traits_of(self, profile_id: str) -> tuple[dict[str, Any], datetime | None]:
         """A profile's stored trait values and when they were last computed."""
-        tr = t.traits.c
-        values: dict[str, Any] = {}
-        updated: datetime | None = None
-        for name, value, at in self.conn.execute(
-            select(tr.name, tr.value, tr.updated_at).where(tr.profile_id == profile_id)
-        ):
-            values[name] = value.get("v") if isinstance(value, dict) else value
-            updated = at if updated is None or at > updated else updated
+        values, _states, updated = self.traits_with_states(profile_id)
         return values, updated
 
     def all_traits(self) -> dict[str, dict[str, Any]]:
-        tr = t.traits.c
-        out: dict[str, dict[str, Any]] = {}
-        for pid, name, value in self.conn.execute(select(tr.profile_id, tr.name, tr.value)):
-            out.setdefault(pid, {})[name] = value.get("v") if isinstance(value, dict) else value
-        return out
+        pt = t.profile_traits.c
+        return {
+            pid: dict(values or {})
+            for pid, values in self.conn.execute(select(pt.profile_id, pt.trait_values))
+        }
 
     def last_change_seq(self) -> int:
         return int(self.conn.execute(select(func.max(t.changes.c.seq))).scalar_one() or 0)

@@ -299,12 +299,14 @@ inbox = Table(
     Index("ix_inbox_status_id", "status", "id"),
 )
 
-traits = Table(
-    "traits",
+# one row per profile: every computed trait's value, and the incremental state of each
+# aggregate (domain/trait_state.py), read and written together by the worker
+profile_traits = Table(
+    "profile_traits",
     metadata,
     Column("profile_id", String(32), primary_key=True),
-    Column("name", String(64), primary_key=True),
-    Column("value", JSON, nullable=True),
+    Column("trait_values", JSON, nullable=False),
+    Column("trait_states", JSON, nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 

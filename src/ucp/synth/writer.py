@@ -1,8 +1,9 @@
 """Generate a data set: people in chunks, each chunk rendered to bytes, files written in order.
 
-Chunk `i` depends only on (seed, i, locales, rates), so output is byte-identical for a seed
-whatever the number of worker processes. At most a few chunks are in flight, so memory stays
-bounded however many people are asked for.
+Chunk `i` depends only on (seed, i, locales, rates) and on the mailboxes earlier chunks took
+(`mailboxes`: a first, light pass draws every chunk's people and settles their addresses in
+order), so output is byte-identical for a seed whatever the number of worker processes. At most
+a few chunks are in flight, so memory stays bounded however many people are asked for.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import orjson
 
 from ucp.errors import ConfigError
-from ucp.synth import events, records
+from ucp.synth import events, mailboxes, records
 from ucp.synth.catalog import build_catalog
 from ucp.synth.chunk import Chunk, World
 from ucp.synth.config_yaml import config_text
@@ -103,13 +104,37 @@ def chunk_people(world: World, index: int, start: int, count: int,
     return people
 
 
-def render_chunk(world: World, index: int, start: int, count: int) -> tuple[
+def chunk_claims(world: World, index: int, start: int, count: int) -> list[mailboxes.Claim]:
+    """The email addresses chunk `index`'s people draw (before settling)."""
+    rng = random.Random(derive_seed(world.seed, "chunk", index))
+    return mailboxes.claims(chunk_people(world, index, start, count, rng))
+
+
+def population(world: World, persons: int, chunk_size: int = DEFAULT_CHUNK_SIZE) -> list[Person]:
+    """The clean people a `generate` run with these settings writes, mailboxes settled."""
+    registry = mailboxes.MailboxRegistry(world.seed)
+    out: list[Person] = []
+    for index, start, count in _plan(persons, chunk_size):
+        rng = random.Random(derive_seed(world.seed, "chunk", index))
+        people = chunk_people(world, index, start, count, rng)
+        mailboxes.apply(people, registry.settle(mailboxes.claims(people)))
+        out += people
+    return out
+
+
+def render_chunk(world: World, index: int, start: int, count: int,
+                 settled: dict[str, tuple[str, ...]] | None = None) -> tuple[
         dict[str, bytes], dict[str, int], dict[str, list[int]]]:
-    """Chunk `index` (people start..start+count) as bytes per output file, rows, tallies."""
+    """Chunk `index` (people start..start+count) as bytes per output file, rows, tallies.
+
+    `settled`: replacement emails of people whose drawn address an earlier person took.
+    """
     rng = random.Random(derive_seed(world.seed, "chunk", index))
     chunk = Chunk(index=index, world=world, rng=rng,
                   corrupt=Corruptor(world.rates, rng, world.nicknames))
-    for person in chunk_people(world, index, start, count, rng):
+    people = chunk_people(world, index, start, count, rng)
+    mailboxes.apply(people, settled or {})
+    for person in people:
         crm, shop, support, newsletter, pos, web = _presence(world.rates, rng)
         user_id, orders = records.shop(person, chunk) if shop else (None, [])
         if crm:
@@ -150,10 +175,15 @@ def _init_worker(seed: int, locales: Sequence[str], rates: Rates) -> None:
     _WORKER_WORLD = build_world(seed, locales, rates)
 
 
-def _render_in_worker(args: tuple[int, int, int]) -> tuple[
+def _render_in_worker(args: tuple[int, int, int, dict[str, tuple[str, ...]]]) -> tuple[
         dict[str, bytes], dict[str, int], dict[str, list[int]]]:
     assert _WORKER_WORLD is not None
     return render_chunk(_WORKER_WORLD, *args)
+
+
+def _claims_in_worker(args: tuple[int, int, int]) -> list[mailboxes.Claim]:
+    assert _WORKER_WORLD is not None
+    return chunk_claims(_WORKER_WORLD, *args)
 
 
 def _plan(persons: int, chunk_size: int) -> list[tuple[int, int, int]]:
@@ -164,20 +194,26 @@ def _plan(persons: int, chunk_size: int) -> list[tuple[int, int, int]]:
 def _results(seed: int, locales: Sequence[str], rates: Rates, plan: list[tuple[int, int, int]],
              workers: int) -> Iterator[tuple[dict[str, bytes], dict[str, int],
                                              dict[str, list[int]]]]:
+    registry = mailboxes.MailboxRegistry(seed)
     if workers <= 1 or len(plan) <= 1:
         world = build_world(seed, locales, rates)
-        for args in plan:
-            yield render_chunk(world, *args)
+        settled = [registry.settle(chunk_claims(world, *args)) for args in plan]
+        registry.taken.clear()
+        for args, changed in zip(plan, settled, strict=True):
+            yield render_chunk(world, *args, changed)
         return
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(workers, initializer=_init_worker, initargs=(seed, list(locales), rates)) as pool:
+        settled = [registry.settle(c) for c in pool.imap(_claims_in_worker, plan)]
+        registry.taken.clear()
+        jobs = [(*args, changed) for args, changed in zip(plan, settled, strict=True)]
         window = 2 * workers  # chunks in flight: bounds memory
-        pending = [pool.apply_async(_render_in_worker, (a,)) for a in plan[:window]]
+        pending = [pool.apply_async(_render_in_worker, (a,)) for a in jobs[:window]]
         next_job = len(pending)
         while pending:
             result = pending.pop(0).get()
-            if next_job < len(plan):
-                pending.append(pool.apply_async(_render_in_worker, (plan[next_job],)))
+            if next_job < len(jobs):
+                pending.append(pool.apply_async(_render_in_worker, (jobs[next_job],)))
                 next_job += 1
             yield result
 

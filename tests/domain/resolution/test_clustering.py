@@ -166,3 +166,28 @@ def test_resolver_keeps_the_resolver_protocol() -> None:
     assert resolver.cluster([]) == []
     one = person("x", given_name="Ava")
     assert [c.members for c in resolver.cluster([one])] == [frozenset({RecordKey("crm", "x")})]
+
+
+def test_big_groups_are_cross_checked_through_their_known_pairs() -> None:
+    """Two groups with more cross pairs than are looked up one by one (250 × 250) are still
+    checked: their known cross pairs are found by walking the smaller group's neighbours."""
+    from ucp.domain.resolution.clustering import _cross_check, _Neighbours
+
+    n = 600
+    ga, gb = list(range(250)), list(range(250, 500))
+    root = {x: 0 for x in ga} | {y: 250 for y in gb} | {z: z for z in range(500, n)}
+
+    def find(row: int) -> int:
+        return root[row]
+
+    def code(x: int, y: int) -> int:
+        return min(x, y) * n + max(x, y)
+
+    prior = -10.0
+    known = {code(0, 250): 30.0, code(1, 251): 30.0, code(1, 520): 30.0}
+    pairs = _Neighbours(known, n).crossing(ga, 250, find)
+    assert sorted(pairs) == sorted([code(0, 250), code(1, 251)])  # not the pair to row 520
+    assert _cross_check(ga, gb, known, set(), n, prior, -10.0, 0.15, pairs) is None
+    known[code(2, 252)] = -40.0  # one cross pair is a hard conflict
+    pairs = _Neighbours(known, n).crossing(gb, 0, find)
+    assert _cross_check(ga, gb, known, set(), n, prior, -10.0, 0.15, pairs) == "conflict"

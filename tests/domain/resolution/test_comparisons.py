@@ -69,6 +69,10 @@ def test_birth_date_levels(a: str, b: str, expected: str) -> None:
     ("ann.lee@gmail.com", "annlee@gmail.com", "exact"),
     ("ann.lee@home.org", "ann.lee@work.org", "same_local_part"),
     ("ann.lee@work.org", "ann.le@work.org", "jaro_winkler_0.88"),
+    ("ann.lee81@work.org", "ann.le81@work.org", "jaro_winkler_0.88"),
+    # namesakes: similar addresses, other digits (two mailboxes, not a typo)
+    ("michaelsmith85@work.org", "michaelsmith53@work.org", "else"),
+    ("michael.smith@work.org", "michael.smith1@work.org", "else"),
     ("ann.lee@work.org", "zed@other.net", "else"),
 ])
 def test_email_levels(a: str, b: str, expected: str) -> None:

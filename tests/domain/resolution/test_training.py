@@ -73,3 +73,24 @@ def test_labels_refine_m() -> None:
     labelled, report = train(records, settings, labels=[(keys[0], keys[1], True)])
     assert report.labels_used == 1
     assert labelled.version != plain.version
+
+
+def test_lambda_is_the_share_of_matching_pairs() -> None:
+    """λ: expected matches / all pairs, each blocked pair weighed with λ as its prior. Taking
+    the share of matches *among blocked pairs* as that prior counts the blocking key twice:
+    300 strangers blocked together (same given name and postcode) doubled λ that way."""
+    records = population()
+    true_pairs = 0
+    for p in range(150):  # a person's crm record, typo'd shop copy, initial-only ticket
+        k = 1 + (p % 3 != 2) + (p % 4 == 0)
+        true_pairs += k * (k - 1) // 2
+    for i in range(300):  # strangers sharing given name, locality and postcode
+        records.append(person(
+            f"x{i:03d}", "newsletter", given_name=("Anna", "John", "Mary")[i % 3],
+            family_name=f"Fam{i}q{i * 7 % 13}",
+            birth_date=f"{1950 + i % 50}-0{1 + i % 9}-1{i % 10}",
+            locality="Leeds", postcode="LS1 1AB", email=f"x{i}@mail.com"))
+    n = len(records)
+    true_lam = true_pairs / (n * (n - 1) / 2)
+    model, _ = train(records, ResolutionSettings(), seed=0)
+    assert true_lam / 1.5 < model.lam < true_lam * 1.5

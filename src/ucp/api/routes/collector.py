@@ -20,9 +20,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ucp.api.problems import problem
+from ucp.config import UCPConfig
 from ucp.connectors.collector import PayloadTooLarge, UnreadableBody
 from ucp.errors import StoreError
 from ucp.services.collect import Collected, Collector, InboxLog, bus_url
+from ucp.services.worker import InboxWorker, WorkerProcess
+from ucp.store.store import Store
 
 router = APIRouter(tags=["collector"])
 log = logging.getLogger("ucp.collector")
@@ -105,15 +108,13 @@ for _name, _type in _ROUTES.items():
 @asynccontextmanager
 async def realtime(app: FastAPI) -> AsyncIterator[None]:
     """Set up the collector's log for the app's lifetime: NATS when a bus is configured,
-    else the inbox table drained by the embedded worker thread."""
+    else the inbox table drained by the embedded worker (a child process, or a thread)."""
     from ucp.services.suppression import secret_or_none
-    from ucp.services.worker import InboxWorker
-
     config = app.state.config
     store = app.state.store
     app.state.collector = Collector(config)
     url = bus_url(config)
-    worker: InboxWorker | None = None
+    worker: InboxWorker | WorkerProcess | None = None
     bus: Any = None
     if url:
         from ucp.connectors.nats_bus import NatsLog
@@ -123,9 +124,7 @@ async def realtime(app: FastAPI) -> AsyncIterator[None]:
         app.state.message_log = bus
     else:
         if config.collector.embedded_worker and _has_collector_source(config):
-            worker = InboxWorker(store, config, config.collector.batch_size,
-                                 config.collector.poll_interval,
-                                 secret=secret_or_none(app.state.settings))
+            worker = _embedded_worker(store, config, secret_or_none(app.state.settings))
             worker.start()
         app.state.message_log = InboxLog(store, worker.notify if worker else None)
     app.state.inbox_worker = worker
@@ -136,6 +135,20 @@ async def realtime(app: FastAPI) -> AsyncIterator[None]:
             worker.stop()
         if bus is not None:
             await bus.close()
+
+
+def _embedded_worker(
+    store: Store, config: UCPConfig, secret: bytes | None
+) -> InboxWorker | WorkerProcess:
+    """A `WorkerProcess` when configured and the database is reachable from another process
+    (a file or a server), else an `InboxWorker` thread."""
+    c = config.collector
+    url = store.engine.url
+    in_memory = url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+    if c.worker_process and not in_memory:
+        return WorkerProcess(url.render_as_string(hide_password=False), config, c.batch_size,
+                             c.poll_interval, secret)
+    return InboxWorker(store, config, c.batch_size, c.poll_interval, secret=secret)
 
 
 def install(app: FastAPI) -> None:

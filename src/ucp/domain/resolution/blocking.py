@@ -36,6 +36,26 @@ def key_codes(keys: Sequence[str]) -> Ints:
                        count=len(keys))
 
 
+def rule_codes(table: RecordTable, rule: BlockingRule) -> Ints:
+    """`key_codes(rule_keys(table, rule))` up to renumbering, from the table's cached value
+    codes: integer arithmetic instead of joining and hashing a key string per row."""
+    combined: Ints | None = None
+    missing: npt.NDArray[np.bool_] | None = None
+    for feature in rule.features:
+        codes, uniq = table.codes(feature)
+        empty = np.flatnonzero(uniq == "")
+        absent = codes == empty[0] if len(empty) else np.zeros(len(codes), dtype=bool)
+        if combined is None or missing is None:
+            combined, missing = codes, absent
+            continue
+        _, dense = np.unique(combined * np.int64(len(uniq)) + codes, return_inverse=True)
+        combined = dense.reshape(-1).astype(np.int64)
+        missing = missing | absent
+    if combined is None or missing is None:
+        return np.full(len(table), -1, dtype=np.int64)
+    return np.where(missing, -1, combined)
+
+
 def pairs_in_groups(codes: Ints, max_size: int | None = None) -> tuple[Ints, Ints, int, int]:
     """All (i < j) row pairs sharing a code (>= 0); groups above `max_size` are skipped.
 
@@ -128,12 +148,19 @@ def block(
     n = len(table)
     if truth is None and n <= _SMALL_TABLE:
         return _block_small(table, rules, max_block_size, oversized)
+    cache_key = (tuple(rules), max_block_size, oversized)
+    cached: tuple[Ints, Ints, BlockingReport] | None = table.blocked.get(cache_key)
+    if truth is None and cached is not None:
+        return cached
     report = BlockingReport()
     seen = np.empty(0, dtype=np.int64)
     entity = key_codes([str(t) for t in truth]) if truth is not None else None
     for rule in rules:
-        keys = _rule_keys(table, rule, oversized)
-        a, b, skipped, skipped_records = pairs_in_groups(key_codes(keys), max_block_size)
+        if oversized:
+            rows_codes = key_codes(_rule_keys(table, rule, oversized))
+        else:
+            rows_codes = rule_codes(table, rule)
+        a, b, skipped, skipped_records = pairs_in_groups(rows_codes, max_block_size)
         codes = sorted_unique(_pair_code(a, b, n))
         if len(seen):
             at = np.minimum(np.searchsorted(seen, codes), len(seen) - 1)
@@ -150,7 +177,10 @@ def block(
         report.true_pairs_found = int((entity[seen // n] == entity[seen % n]).sum())
         sizes = np.bincount(entity[entity >= 0]) if len(entity) else np.empty(0, np.int64)
         report.true_pairs_total = int((sizes * (sizes - 1) // 2).sum())
-    return seen // n, seen % n, report
+    found = (seen // n, seen % n, report)
+    if truth is None:
+        table.blocked[cache_key] = found  # training and resolving block the same table
+    return found
 
 
 #: up to this many rows, `block` groups keys with a dict (numpy's fixed cost per rule dominates

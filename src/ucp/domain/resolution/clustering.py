@@ -22,7 +22,7 @@ all pairs are scored, so these checks see every cross pair.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -91,63 +91,80 @@ class _Groups:
     def __init__(self, table: RecordTable, constraints: Constraints) -> None:
         self.parent: dict[int, int] = {}
         self.members: dict[int, list[int]] = {}
+        # per group, only where there is something to hold (most batches have no unique
+        # sources, cannot-links or id limits: then nothing is built per row)
         self.sources: dict[int, set[int]] = {}
         self.cannot: dict[int, set[int]] = {}
         self.values: dict[int, dict[str, set[str]]] = {}
         self.table = table
         self.constraints = constraints
+        unique = constraints.unique_source
+        self.unique = unique if len(unique) and any(int(c) >= 0 for c in unique) else None
+        self.limits = dict(constraints.limits)
         for x, y in constraints.cannot_link:
             self._touch(x)
             self._touch(y)
-            self.cannot[x].add(y)
-            self.cannot[y].add(x)
+            self.cannot.setdefault(x, set()).add(y)
+            self.cannot.setdefault(y, set()).add(x)
 
     def _touch(self, row: int) -> None:
         if row in self.parent:
             return
         self.parent[row] = row
         self.members[row] = [row]
-        code = self.constraints.unique_source[row] if len(self.constraints.unique_source) else -1
-        self.sources[row] = {int(code)} if code >= 0 else set()
-        self.cannot.setdefault(row, set())
-        limited: dict[str, set[str]] = {}
-        for id_type, value in self.table.identifiers[row]:
-            if id_type in self.constraints.limits:
-                limited.setdefault(id_type, set()).add(value)
-        self.values[row] = limited
+        if self.unique is not None and int(self.unique[row]) >= 0:
+            self.sources[row] = {int(self.unique[row])}
+        if self.limits:
+            limited: dict[str, set[str]] = {}
+            for id_type, value in self.table.identifiers[row]:
+                if id_type in self.limits:
+                    limited.setdefault(id_type, set()).add(value)
+            if limited:
+                self.values[row] = limited
 
     def find(self, row: int) -> int:
-        self._touch(row)
+        parent = self.parent
+        if row not in parent:
+            self._touch(row)
+            return row
         root = row
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[row] != root:
-            self.parent[row], row = root, self.parent[row]
+        while parent[root] != root:
+            root = parent[root]
+        while parent[row] != root:
+            parent[row], row = root, parent[row]
         return root
 
     def blocked_by_rules(self, ra: int, rb: int, manual: bool) -> str | None:
         # most groups have no cannot-link: do not build a set of the other group's members
         # for every edge (quadratic in a big component)
-        if self.cannot[ra] and not self.cannot[ra].isdisjoint(self.members[rb]):
+        cannot = self.cannot.get(ra)
+        if cannot and not cannot.isdisjoint(self.members[rb]):
             return "cannot_link"
         if manual:
             return None
-        if self.sources[ra] & self.sources[rb]:
+        sa, sb = self.sources.get(ra), self.sources.get(rb)
+        if sa and sb and not sa.isdisjoint(sb):
             return "unique_source"
-        va, vb = self.values[ra], self.values[rb]
-        for id_type, limit in self.constraints.limits.items():
-            if len(va.get(id_type, set()) | vb.get(id_type, set())) > limit:
-                return f"max_per_profile:{id_type}"
+        if self.limits:
+            va, vb = self.values.get(ra, {}), self.values.get(rb, {})
+            for id_type, limit in self.limits.items():
+                if len(va.get(id_type, set()) | vb.get(id_type, set())) > limit:
+                    return f"max_per_profile:{id_type}"
         return None
 
     def union(self, ra: int, rb: int) -> None:
         keep, gone = (ra, rb) if ra < rb else (rb, ra)
         self.parent[gone] = keep
         self.members[keep].extend(self.members.pop(gone))
-        self.sources[keep] |= self.sources.pop(gone)
-        self.cannot[keep] |= self.cannot.pop(gone)
-        for id_type, vals in self.values.pop(gone).items():
-            self.values[keep].setdefault(id_type, set()).update(vals)
+        for held in (self.sources, self.cannot):
+            moved = held.pop(gone, None)
+            if moved:
+                held.setdefault(keep, set()).update(moved)
+        values = self.values.pop(gone, None)
+        if values:
+            mine = self.values.setdefault(keep, {})
+            for id_type, vals in values.items():
+                mine.setdefault(id_type, set()).update(vals)
 
 
 def hard_conflicts(model: Model, settings: ResolutionSettings, table: RecordTable,
@@ -263,12 +280,12 @@ def cluster_rows(
     vouched: set[int] = set()
 
     def remember(batch: ScoredPairs, rows: npt.NDArray[np.bool_] | None = None) -> None:
+        if rows is not None:
+            batch = batch.take(np.flatnonzero(rows))  # only pairs inside a component matter
         absolute, names, agree = conflict_parts(model, settings, table, batch)
         ev = np.where(names, NAME_CONFLICT, batch.weight - prior)
         ev = np.where(absolute, -np.inf, ev)
         codes = batch.ia * n + batch.ib
-        if rows is not None:
-            ev, codes, agree = ev[rows], codes[rows], agree[rows]
         known.update(zip(codes.tolist(), ev.tolist(), strict=True))
         vouched.update(codes[agree].tolist())
 
@@ -285,6 +302,7 @@ def cluster_rows(
     conflict = settings.conflict_weight
     links: list[int] = []
     refused: dict[int, str] = {}
+    near = _Neighbours(known, n)
     for e in order.tolist():
         ra, rb = groups.find(int(scored.ia[e])), groups.find(int(scored.ib[e]))
         if ra == rb:
@@ -292,8 +310,15 @@ def cluster_rows(
         kind = int(kinds[e])
         reason = groups.blocked_by_rules(ra, rb, kind == MANUAL)
         if reason is None and kind != MANUAL:
-            reason = _cross_check(groups.members[ra], groups.members[rb], known, vouched, n,
-                                  prior, conflict, min_p if kind == PROBABILISTIC else 0.0)
+            ga, gb = groups.members[ra], groups.members[rb]
+            pairs = None
+            if len(ga) * len(gb) > _CROSS_CHECK_LIMIT:
+                # big groups: walk the known pairs of the smaller one instead of every
+                # cross pair (most are unknown: never blocked, component too big to score)
+                small, other = (ga, rb) if len(ga) <= len(gb) else (gb, ra)
+                pairs = near.crossing(small, other, groups.find)
+            reason = _cross_check(ga, gb, known, vouched, n, prior, conflict,
+                                  min_p if kind == PROBABILISTIC else 0.0, pairs)
         if reason is not None:
             refused[e] = reason
             continue
@@ -305,31 +330,61 @@ def cluster_rows(
     return ClusterOutcome(final, links, refused)
 
 
+class _Neighbours:
+    """The known pairs as adjacency lists (CSR arrays), built on first use."""
+
+    def __init__(self, known: dict[int, float], n: int) -> None:
+        self.known = known
+        self.n = n
+        self.start: Ints | None = None
+        self.other: Ints | None = None
+
+    def crossing(self, small: list[int], other_root: int,
+                 find: Callable[[int], int]) -> list[int]:
+        """Codes of the known pairs between the rows `small` and the group of `other_root`."""
+        if self.start is None or self.other is None:
+            codes = np.fromiter(self.known, dtype=np.int64, count=len(self.known))
+            a, b = codes // self.n, codes % self.n
+            rows, others = np.concatenate([a, b]), np.concatenate([b, a])
+            order = np.argsort(rows, kind="stable")
+            self.other = others[order]
+            self.start = np.concatenate(
+                [[0], np.cumsum(np.bincount(rows, minlength=self.n))]).astype(np.int64)
+        out = []
+        n = self.n
+        for x in small:
+            for y in self.other[self.start[x]:self.start[x + 1]].tolist():
+                if find(y) == other_root:
+                    out.append(x * n + y if x < y else y * n + x)
+        return out
+
+
 def _cross_check(ga: list[int], gb: list[int], known: dict[int, float], vouched: set[int],
-                 n: int, prior: float, conflict: float, min_p: float) -> str | None:
+                 n: int, prior: float, conflict: float, min_p: float,
+                 pairs: list[int] | None = None) -> str | None:
     """Why groups `ga` and `gb` may not join, or None.
 
-    Name conflicts are outvoted only by more cross pairs whose person evidence agrees.
+    `pairs`: the codes of their known cross pairs when already found (big groups); else every
+    cross pair is looked up. Name conflicts are outvoted only by more cross pairs whose person
+    evidence agrees.
     """
-    if len(ga) * len(gb) > _CROSS_CHECK_LIMIT:
-        return None
+    if pairs is None:
+        pairs = [x * n + y if x < y else y * n + x for x in ga for y in gb]
     total, count, names, persons = 0.0, 0, 0, 0
-    for x in ga:
-        for y in gb:
-            code = x * n + y if x < y else y * n + x
-            ev = known.get(code)
-            if ev is None:
-                continue
-            persons += code in vouched
-            if ev == NAME_CONFLICT:
-                names += 1
-                count += 1
-                continue
-            if ev < conflict:
-                return "conflict"
-            w = ev + prior
-            total += 1.0 / (1.0 + 2.0 ** (-w)) if w > -60 else 0.0
+    for code in pairs:
+        ev = known.get(code)
+        if ev is None:
+            continue
+        persons += code in vouched
+        if ev == NAME_CONFLICT:
+            names += 1
             count += 1
+            continue
+        if ev < conflict:
+            return "conflict"
+        w = ev + prior
+        total += 1.0 / (1.0 + 2.0 ** (-w)) if w > -60 else 0.0
+        count += 1
     if names and persons <= names:
         return "conflict"
     if count and min_p > 0 and total / count < min_p:

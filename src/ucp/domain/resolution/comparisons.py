@@ -270,6 +270,9 @@ class DateComparison(Comparison):
 
 
 class EmailComparison(Comparison):
+    """The fuzzy level needs the same digits in both local parts: two people with one name
+    get `michaelsmith85@…` and `michaelsmith53@…` (similar strings, different mailboxes)."""
+
     levels = ("exact", "same_local_part", "jaro_winkler_0.88", "else")
     tf_features = {1: "email", 2: "email_local"}
 
@@ -277,7 +280,7 @@ class EmailComparison(Comparison):
         return _assign(v.present("email"), [
             lambda t: v.same("email"),
             lambda t: v.agree("email_local"),
-            lambda t: jaro_winkler(v, "email", "email", t) >= 0.88,
+            lambda t: v.same("email_digits") & (jaro_winkler(v, "email", "email", t) >= 0.88),
         ])
 
 

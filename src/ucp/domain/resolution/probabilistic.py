@@ -127,15 +127,19 @@ class ProbabilisticResolver:
         n = len(table)
         ia, ib, report = block(table, self.settings.all_blocking(), self.settings.max_block_size,
                                truth, oversized)
+        table.blocked.clear()  # resolved: the pairs are not needed again
         ids = identifier_edges(table, self.policies, self.settings.generic_min_names)
-        row = {k: i for i, k in enumerate(table.keys)}
+        row = ({k: i for i, k in enumerate(table.keys)}
+               if self.must_link or self.cannot_link else {})
         must = _rows(self.must_link, row)
         cannot = _rows(self.cannot_link, row)
         code_parts = [ia * n + ib, ids.ia * n + ids.ib]
         if must:
             arr = np.array(must, dtype=np.int64)
             code_parts.append(arr[:, 0] * n + arr[:, 1])
+        del ia, ib  # a million records block tens of millions of pairs: hold one copy only
         codes = sorted_unique(np.concatenate(code_parts)) if n else np.empty(0, dtype=np.int64)
+        del code_parts
         scored = score_pairs(self.model, table, codes // max(n, 1), codes % max(n, 1))
         kinds = np.full(len(codes), PROBABILISTIC, dtype=np.int8)
         id_types: dict[int, str] = {}

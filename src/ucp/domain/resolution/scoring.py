@@ -82,9 +82,21 @@ class ScoredPairs:
                            self.weight[index], parts, self._source)
 
 
+#: pairs compared per call of `compare_all` for a big batch: each comparison's temporaries
+#: (value codes of both sides for several features, masks, similarities) are this many rows
+_COMPARE_CHUNK = 1_000_000
+
+
 def score_pairs(model: Model, table: RecordTable, ia: Ints, ib: Ints) -> ScoredPairs:
-    """Compare and weigh every pair (ia[k], ib[k]) at once."""
-    levels = compare_all(model.comparisons, table, ia, ib)
+    """Compare and weigh every pair (ia[k], ib[k]) (a big batch chunk by chunk: a level
+    depends on its pair alone, so the result is the same)."""
+    if len(ia) <= _COMPARE_CHUNK:
+        levels = compare_all(model.comparisons, table, ia, ib)
+    else:
+        levels = np.empty((len(ia), len(model.comparisons)), dtype=np.int8)
+        for s in range(0, len(ia), _COMPARE_CHUNK):
+            levels[s:s + _COMPARE_CHUNK] = compare_all(
+                model.comparisons, table, ia[s:s + _COMPARE_CHUNK], ib[s:s + _COMPARE_CHUNK])
     if len(ia) <= _WEIGH_CHUNK:
         total, per, tf = model.scores(levels, table, ia)
         return ScoredPairs(ia, ib, levels, total, (per, tf), (model, table))

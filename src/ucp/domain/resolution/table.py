@@ -7,7 +7,7 @@ Rows are in record-key order (never arrival order), each feature is one numpy ar
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,9 +30,10 @@ BASE_FEATURES: tuple[str, ...] = (
 #: features computed from the base ones
 DERIVED_FEATURES: tuple[str, ...] = (
     "given_initial", "family_initial", "name_pair", "birth_year", "birth_month", "email_local",
-    "phone_last7", "address", "dob_swap", "given_letters",
+    "phone_last7", "address", "dob_swap", "given_letters", "email_digits",
 )
 _SPACE = re.compile(r"\s+")
+_DIGIT_RUN = re.compile(r"[^0-9]+")
 NO_DATE = np.iinfo(np.int64).min
 
 
@@ -152,6 +153,34 @@ def _pair(ident: Any) -> tuple[str, str]:
     return (ident.type, ident.value) if isinstance(ident, Identifier) else (ident[0], ident[1])
 
 
+#: from this many rows, `RecordTable.codes` hashes in Arrow (C) rather than a Python dict
+_ARROW_FROM = 20_000
+
+
+def factorize(col: Strings) -> tuple[Ints, Strings]:
+    """Codes into the distinct values, numbered in order of first appearance."""
+    if len(col) >= _ARROW_FROM:
+        import pyarrow as pa
+
+        encoded = pa.array(col, type=pa.string()).dictionary_encode()
+        codes = np.asarray(encoded.indices, dtype=np.int64)
+        return codes, _strings(encoded.dictionary.to_pylist())
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(x, len(index)) for x in col), dtype=np.int64,
+                        count=len(col))
+    return codes, _strings(list(index))
+
+
+#: from this many rows, `RecordTable.build` derives features per distinct value
+_DERIVE_DISTINCT_FROM = 2_000
+
+
+def _as_strings(values: Sequence[str] | Strings) -> Strings:
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
+    return _strings(list(values))
+
+
 def _strings(values: Sequence[str]) -> Strings:
     arr = np.empty(len(values), dtype=object)
     arr[:] = list(values)
@@ -168,6 +197,9 @@ class RecordTable:
     identifiers: list[tuple[tuple[str, str], ...]]
     _flags: dict[tuple[str, str], npt.NDArray[np.bool_]] = field(default_factory=dict)
     _codes: dict[str, tuple[Ints, Strings]] = field(default_factory=dict)
+    #: `blocking.block` results by (rules, max block size, oversized keys): training's λ
+    #: estimate and the resolution block the same table with the same rules
+    blocked: dict[Any, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -188,11 +220,8 @@ class RecordTable:
         """A feature as integer codes into its distinct values (computed once)."""
         found = self._codes.get(name)
         if found is None:
-            index: dict[str, int] = {}
             col = self.column(name)
-            codes = np.fromiter((index.setdefault(x, len(index)) for x in col), dtype=np.int64,
-                                count=len(col))
-            found = (codes, _strings(list(index)))
+            found = factorize(col)
             self._codes[name] = found
         return found
 
@@ -239,33 +268,56 @@ class RecordTable:
     def build(
         cls,
         keys: list[RecordKey],
-        base: Mapping[str, Sequence[str]],
+        base: Mapping[str, Sequence[str] | Strings],
         identifiers: list[tuple[tuple[str, str], ...]] | None = None,
     ) -> RecordTable:
-        """Build from base feature columns already in key order; adds the derived features."""
+        """Build from base feature columns already in key order (lists or object arrays, which
+        are used as they are); adds the derived features."""
         n = len(keys)
-        cols: dict[str, list[str]] = {k: list(v) for k, v in base.items()}
+        features: dict[str, Strings] = {k: _as_strings(v) for k, v in base.items()}
         for name in BASE_FEATURES:
-            cols.setdefault(name, [""] * n)
-        given, family, dob = cols["given"], cols["family"], cols["dob"]
-        cols["given_initial"] = [g[:1] for g in given]
-        cols["family_initial"] = [f[:1] for f in family]
-        cols["name_pair"] = [
-            ("|".join(sorted((g, f))) if g and f else "")
-            for g, f in zip(given, family, strict=True)
-        ]
-        cols["birth_year"] = [d[:4] for d in dob]
-        cols["birth_month"] = [d[:7] for d in dob]
-        cols["email_local"] = [e.split("@", 1)[0] if "@" in e else "" for e in cols["email"]]
-        cols["phone_last7"] = [p[-7:] if len(p) >= 7 else "" for p in cols["phone"]]
-        cols["address"] = [
-            " ".join(x for x in parts if x)
-            for parts in zip(cols["house_number"], cols["street"], cols["address_line2"],
-                             strict=True)
-        ]
-        cols["given_letters"] = ["".join(sorted(g)) for g in given]
-        cols["dob_swap"] = [(f"{d[:4]}-{d[8:10]}-{d[5:7]}" if len(d) == 10 else "") for d in dob]
-        days = np.array([d if len(d) == 10 else "NaT" for d in dob], dtype="datetime64[D]")
-        dob_days = days.astype(np.int64)
-        features = {name: _strings(values) for name, values in cols.items()}
-        return cls(keys, features, dob_days, identifiers or [() for _ in keys])
+            if name not in features:
+                features[name] = _strings([""] * n)
+        table = cls(keys, features, np.empty(0, dtype=np.int64), identifiers or [() for _ in keys])
+        # derived features are computed once per distinct value and share its string objects
+        # (a big table repeats years, months, domains ... thousands of times)
+        derive = table._derive
+        features["given_initial"] = derive(("given",), lambda g: g[:1])
+        features["family_initial"] = derive(("family",), lambda f: f[:1])
+        features["name_pair"] = derive(
+            ("given", "family"), lambda g, f: "|".join(sorted((g, f))) if g and f else "")
+        features["birth_year"] = derive(("dob",), lambda d: d[:4])
+        features["birth_month"] = derive(("dob",), lambda d: d[:7])
+        features["email_local"] = derive(
+            ("email",), lambda e: e.split("@", 1)[0] if "@" in e else "")
+        features["email_digits"] = derive(
+            ("email_local",), lambda local: _DIGIT_RUN.sub("", local) + "#" if local else "")
+        features["phone_last7"] = derive(("phone",), lambda p: p[-7:] if len(p) >= 7 else "")
+        features["address"] = derive(("house_number", "street", "address_line2"),
+                                     lambda *parts: " ".join(x for x in parts if x))
+        features["given_letters"] = derive(("given",), lambda g: "".join(sorted(g)))
+        features["dob_swap"] = derive(
+            ("dob",), lambda d: f"{d[:4]}-{d[8:10]}-{d[5:7]}" if len(d) == 10 else "")
+        codes, uniq = table.codes("dob")
+        days = np.array([d if len(d) == 10 else "NaT" for d in uniq], dtype="datetime64[D]")
+        table.dob_days = days.astype(np.int64)[codes] if len(uniq) else np.empty(0, np.int64)
+        return table
+
+    def _derive(self, inputs: tuple[str, ...], fn: Callable[..., str]) -> Strings:
+        """fn over the input features, evaluated once per distinct combination of values."""
+        cols = [self.column(name) for name in inputs]
+        n = len(self.keys)
+        if n < _DERIVE_DISTINCT_FROM:
+            return _strings([fn(*vals) for vals in zip(*cols, strict=True)])
+        if len(inputs) == 1:
+            codes, uniq = self.codes(inputs[0])
+            return _strings([fn(v) for v in uniq])[codes]
+        combined, _ = self.codes(inputs[0])
+        for name in inputs[1:]:
+            more, uniq = self.codes(name)
+            combined = combined * np.int64(max(len(uniq), 1)) + more
+            _, combined = np.unique(combined, return_inverse=True)
+            combined = combined.reshape(-1)
+        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
+        values = [fn(*(col[i] for col in cols)) for i in first.tolist()]
+        return _strings(values)[inverse.reshape(-1)]

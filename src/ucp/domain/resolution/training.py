@@ -293,17 +293,21 @@ def _estimate_lambda(model: Model, table: RecordTable, settings: ResolutionSetti
     levels = compare_all(model.comparisons, table, ia, ib)
     evidence, _, _ = model.scores(levels, table, ia)
     evidence = evidence - model.prior_weight
-    lam_block = 0.1
-    for _ in range(100):
-        odds = np.log2(lam_block / (1 - lam_block)) + evidence
+    # the prior of a blocked pair is λ itself: the evidence already holds the agreement on the
+    # blocking key (iterating on the share of matches among blocked pairs instead counts that
+    # agreement twice: on generated data it expected 4.3× the true matching pairs at 100k
+    # records and 34× at a million; this estimate, 1.6× at 100k)
+    blocked = len(ia) * scale
+    lam = float(np.clip(n / total_pairs, 1e-12, 0.5))
+    for _ in range(200):
+        odds = np.log2(lam / (1 - lam)) + evidence
         p = 1.0 / (1.0 + np.exp2(-np.clip(odds, -500, 500)))
-        new = float(np.clip(p.mean(), 1e-9, 1 - 1e-9))
-        if abs(new - lam_block) < 1e-7:
-            lam_block = new
+        new = float(np.clip(p.mean() * blocked / total_pairs, 1e-12, 0.5))
+        if abs(new - lam) <= 1e-6 * lam:
+            lam = new
             break
-        lam_block = new
-    expected = lam_block * len(ia) * scale
-    return float(np.clip(expected / total_pairs, 1e-12, 0.5)), expected
+        lam = new
+    return lam, lam * total_pairs
 
 
 def train(

@@ -45,15 +45,33 @@ def _type_and_region(phonenumbers: Any, number: Any, default: str | None) -> tup
     """
     util = phonenumbers.phonenumberutil
     helper = getattr(util, "_number_type_helper", None)
-    if default and helper is not None and \
-            phonenumbers.country_code_for_region(default) == number.country_code:
+    if helper is None:  # pragma: no cover - another libphonenumber port
+        region = phonenumbers.region_code_for_number(number)
+        kind = phonenumbers.number_type(number)
+        return int(kind), str(region or
+                              phonenumbers.region_code_for_country_code(number.country_code))
+    nsn = phonenumbers.national_significant_number(number)
+    unknown = phonenumbers.PhoneNumberType.UNKNOWN
+    if default and phonenumbers.country_code_for_region(default) == number.country_code:
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(default)
         if metadata is not None:
-            kind = helper(phonenumbers.national_significant_number(number), metadata)
-            if kind != phonenumbers.PhoneNumberType.UNKNOWN:
+            kind = helper(nsn, metadata)
+            if kind != unknown:
                 return int(kind), default
+    # `region_code_for_number` takes the first region of the calling code whose metadata
+    # accepts the number, and `number_type` searches again: the calling code's first region
+    # (US for +1, GB for +44) answers most numbers, so try it the way the search would
+    regions = util.COUNTRY_CODE_TO_REGION_CODE.get(number.country_code) or ()
+    if regions:
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(regions[0].upper(), None)
+        if metadata is not None and (len(regions) == 1 or metadata.leading_digits is None):
+            kind = helper(nsn, metadata)
+            if kind != unknown:
+                return int(kind), regions[0]
     region = phonenumbers.region_code_for_number(number)
-    kind = phonenumbers.number_type(number)
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+        number.country_code, region)
+    kind = helper(nsn, metadata) if metadata is not None else unknown
     return int(kind), str(region or phonenumbers.region_code_for_country_code(number.country_code))
 
 
