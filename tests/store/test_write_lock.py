@@ -61,11 +61,33 @@ def test_a_writer_of_another_process_gets_its_turn_quickly(tmp_path: Path) -> No
 
 
 def test_lock_is_reentrant_within_a_thread_and_only_for_sqlite_files(tmp_path: Path) -> None:
-    lock = WriteLock(str(tmp_path / "x.db"))
+    lock = for_url(str(tmp_path / "x.db"), "sqlite")
+    assert isinstance(lock, WriteLock)
     with lock.hold(), lock.hold():
         pass
     lock.close()
     assert Path(f"{tmp_path / 'x.db'}.ucp-lock").exists()
     assert for_url(None, "sqlite") is None and for_url(":memory:", "sqlite") is None
     assert for_url("ucp", "postgresql") is None
-    assert isinstance(for_url(str(tmp_path / "y.db"), "sqlite"), WriteLock)
+
+
+def test_two_stores_of_one_file_share_the_lock(tmp_path: Path) -> None:
+    """So a thread writing through both at once meets SQLite's busy timeout, not a wait on
+    its own flock; the file is closed with the last store."""
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    a, b = Store.open(url), Store.open(url)
+    try:
+        assert a._write_lock is b._write_lock is not None
+        with a._write_lock.hold(), b._write_lock.hold():
+            pass
+    finally:
+        a.close()
+        a.close()  # twice: still counted once
+        assert b._write_lock is not None and b._write_lock._fd is not None
+        b.close()
+        assert b._write_lock._fd is None
+    c = Store.open(url)  # a new lock for a new user
+    assert c._write_lock is not a._write_lock
+    with c.write() as tx:
+        tx.ping()
+    c.close()

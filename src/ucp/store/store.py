@@ -97,6 +97,7 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._write_lock = write_lock.for_url(engine.url.database, engine.url.get_backend_name())
+        self._lock_released = False
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Store:
@@ -119,7 +120,8 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
-        if self._write_lock is not None:
+        if self._write_lock is not None and not self._lock_released:
+            self._lock_released = True
             self._write_lock.close()
 
     @contextmanager

@@ -26,14 +26,18 @@ except ImportError:  # pragma: no cover - not on POSIX
 
 
 class WriteLock:
-    """Re-entrant within a thread (a nested write meets SQLite's own locking, as before)."""
+    """Re-entrant within a thread, and one per database file per process (`for_url`): a
+    thread that writes through two `Store`s of one file while holding the first meets
+    SQLite's own busy timeout and an error, never a wait on itself."""
 
     def __init__(self, database_path: str) -> None:
+        self.database = database_path
         self.path = f"{database_path}.ucp-lock"
         self._threads = threading.RLock()
         self._depth = 0
         self._fd: int | None = None
-        self._pid = 0
+        self._pid = os.getpid()
+        self._users = 0
 
     def _file(self) -> int | None:
         if fcntl is None:
@@ -60,14 +64,33 @@ class WriteLock:
                 self._depth -= 1
 
     def close(self) -> None:
-        if self._fd is not None and self._pid == os.getpid():
-            os.close(self._fd)
-        self._fd = None
+        """One user fewer; the last one closes the file (a later write opens it again)."""
+        with _SHARED_GUARD:
+            self._users -= 1
+            if self._users > 0:
+                return
+            if _SHARED.get(self.database) is self:
+                del _SHARED[self.database]
+        with self._threads:
+            if self._fd is not None and self._pid == os.getpid():
+                os.close(self._fd)
+            self._fd = None
+
+
+_SHARED: dict[str, WriteLock] = {}
+_SHARED_GUARD = threading.Lock()
 
 
 def for_url(database: str | None, backend: str) -> WriteLock | None:
-    """The lock for a SQLite file database; None for PostgreSQL and in-memory SQLite."""
+    """The lock of a SQLite file database, shared by this process's stores of that file (call
+    `close` once per call); None for PostgreSQL and in-memory SQLite."""
     if backend != "sqlite" or database in (None, "", ":memory:"):
         return None
     assert database is not None
-    return WriteLock(os.path.abspath(database))
+    path = os.path.abspath(database)
+    with _SHARED_GUARD:
+        lock = _SHARED.get(path)
+        if lock is None or lock._pid != os.getpid():
+            lock = _SHARED[path] = WriteLock(path)
+        lock._users += 1
+        return lock
