@@ -39,6 +39,7 @@ from ucp.domain.traits import (
     AggregateSpec,
     Condition,
     EventFacts,
+    IdentityMemo,
     TraitSpec,
     _hashable,
     _number,
@@ -65,24 +66,19 @@ def order_key(event: EventFacts) -> list[Any]:
     return [micros(event.at), event.source, event.key]
 
 
-_FINGERPRINTS: dict[int, tuple[AggregateSpec, str]] = {}
 #: part of every fingerprint: a state stored in an older layout is recomputed, never misread
 _LAYOUT = 2
 
 
-def fingerprint(spec: AggregateSpec) -> str:
-    """A short, stable digest of an aggregate's definition (memoized per definition object)."""
-    known = _FINGERPRINTS.get(id(spec))
-    if known is not None and known[0] is spec:
-        return known[1]
+def _digest(spec: AggregateSpec) -> str:
     where = [(c.field, c.op, repr(c.value)) for c in spec.where]
     window = spec.window.total_seconds() if spec.window else None
     text = repr((_LAYOUT, spec.name, spec.aggregate, spec.of, where, window))
-    digest = hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
-    if len(_FINGERPRINTS) > 10_000:
-        _FINGERPRINTS.clear()
-    _FINGERPRINTS[id(spec)] = (spec, digest)
-    return digest
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+#: a short, stable digest of an aggregate's definition (memoized per definition object)
+fingerprint: IdentityMemo[AggregateSpec, str] = IdentityMemo(_digest, limit=10_000)
 
 
 def empty(spec: AggregateSpec) -> State:
@@ -116,35 +112,21 @@ def usable(specs: Sequence[TraitSpec], states: Mapping[str, Any] | None) -> bool
     return True
 
 
-_DIGESTS: dict[int, tuple[Sequence[TraitSpec], list[tuple[str, str]]]] = {}
-
-
-def _fingerprints(specs: Sequence[TraitSpec]) -> list[tuple[str, str]]:
-    """`(name, fingerprint)` of each aggregate, memoized per definitions object."""
-    known = _DIGESTS.get(id(specs))
-    if known is not None and known[0] is specs:
-        return known[1]
-    made = [(s.name, fingerprint(s)) for s in specs if isinstance(s, AggregateSpec)]
-    if len(_DIGESTS) > 1_000:
-        _DIGESTS.clear()
-    _DIGESTS[id(specs)] = (specs, made)
-    return made
+#: `(name, fingerprint)` of each aggregate, per definitions object
+_fingerprints: IdentityMemo[Sequence[TraitSpec], list[tuple[str, str]]] = IdentityMemo(
+    lambda specs: [(s.name, fingerprint(s)) for s in specs if isinstance(s, AggregateSpec)]
+)
 
 
 _Plan = tuple[
     list[AggregateSpec], list[Condition], list[tuple[AggregateSpec, list[int]]], list[str]
 ]
-_PLANS: dict[int, tuple[Sequence[TraitSpec], _Plan]] = {}
 
 
-def _fold_plan(specs: Sequence[TraitSpec]) -> _Plan:
+def _make_fold_plan(specs: Sequence[TraitSpec]) -> _Plan:
     """The aggregates, their distinct conditions (traits often share one, such as
     `event = "Order Completed"`), which conditions each aggregate needs, and the distinct
-    fields read: so each condition is tested and each field read once per event. Memoized per
-    definitions object (the worker folds with the same list for every profile)."""
-    known = _PLANS.get(id(specs))
-    if known is not None and known[0] is specs:
-        return known[1]
+    fields read: so each condition is tested and each field read once per event."""
     aggregates = [s for s in specs if isinstance(s, AggregateSpec)]
     tests: dict[tuple[str, str, str], int] = {}
     conditions: list[Condition] = []
@@ -159,11 +141,11 @@ def _fold_plan(specs: Sequence[TraitSpec]) -> _Plan:
             wanted.append(tests[ident])
         plan.append((spec, wanted))
     fields = sorted({spec.of for spec in aggregates if spec.of is not None})
-    made: _Plan = (aggregates, conditions, plan, fields)
-    if len(_PLANS) > 1_000:
-        _PLANS.clear()
-    _PLANS[id(specs)] = (specs, made)
-    return made
+    return aggregates, conditions, plan, fields
+
+
+#: per definitions object (the worker folds with the same list for every profile)
+_fold_plan: IdentityMemo[Sequence[TraitSpec], _Plan] = IdentityMemo(_make_fold_plan)
 
 
 def fold(

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 Aggregation = Literal[
     "count", "sum", "avg", "min", "max", "first", "last", "most_frequent", "exists"
@@ -309,20 +309,33 @@ def derive(spec: DerivedSpec, values: Mapping[str, Any], now: datetime) -> Any:
 
 
 _Eval = Callable[[Mapping[str, Any], datetime], Any]
-_COMPILED: dict[int, tuple[DerivedSpec, _Eval]] = {}
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
-def _compiled(spec: DerivedSpec) -> _Eval:
-    """The expression as nested closures, built once per definition (the worker derives the
-    same few expressions for every profile a batch reaches)."""
-    known = _COMPILED.get(id(spec))
-    if known is not None and known[0] is spec:
-        return known[1]
-    fn = _compile(spec.tree)
-    if len(_COMPILED) > 10_000:
-        _COMPILED.clear()
-    _COMPILED[id(spec)] = (spec, fn)
-    return fn
+class IdentityMemo(Generic[_K, _V]):
+    """`make(obj)` remembered per object: trait definitions are made once (per config) and used
+    for every profile a batch reaches. By identity, since definitions may hold unhashable
+    values; the object is kept, so its id cannot be reused by another while remembered."""
+
+    def __init__(self, make: Callable[[_K], _V], limit: int = 1_000) -> None:
+        self.make = make
+        self.limit = limit
+        self.known: dict[int, tuple[_K, _V]] = {}
+
+    def __call__(self, obj: _K) -> _V:
+        hit = self.known.get(id(obj))
+        if hit is not None and hit[0] is obj:
+            return hit[1]
+        value = self.make(obj)
+        if len(self.known) >= self.limit:
+            self.known.clear()
+        self.known[id(obj)] = (obj, value)
+        return value
+
+
+#: the expression as nested closures, built once per definition
+_compiled: IdentityMemo[DerivedSpec, _Eval] = IdentityMemo(lambda spec: _compile(spec.tree))
 
 
 def _compile(node: ast.expr) -> _Eval:

@@ -1699,16 +1699,11 @@ class StoreTx:
         if self.dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
             return [dict(row) for row in self.conn.execute(stmt).mappings()]
-        # SQLite: the raw cursor, payloads decoded here (the worker's claim, every batch)
-        cur = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.execute(
-                "SELECT id, source, message_id, type, payload, received_at FROM inbox "
-                "WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,),
-            )
-            rows = cur.fetchall()
-        finally:
-            cur.close()
+        # SQLite: through the driver, payloads decoded here (the worker's claim, every batch)
+        rows = self.conn.connection.driver_connection.execute(  # type: ignore[union-attr]
+            "SELECT id, source, message_id, type, payload, received_at FROM inbox "
+            "WHERE status = 'pending' ORDER BY id LIMIT ?", (limit,),
+        ).fetchall()
         return [
             {"id": iid, "source": source, "message_id": mid, "type": typ,
              "payload": orjson.loads(payload) if isinstance(payload, (str, bytes)) else payload,
@@ -1882,20 +1877,11 @@ class StoreTx:
         stamp = t.profile_traits.c.updated_at.type.dialect_impl(
             self.conn.dialect).bind_processor(self.conn.dialect)
         when = stamp(at) if stamp else at
-        self._raw_many(
+        self.conn.connection.driver_connection.executemany(  # type: ignore[union-attr]
             "INSERT OR REPLACE INTO profile_traits (profile_id, trait_values, trait_states, "
             "updated_at) VALUES (?, ?, ?, ?)",
             [(pid, v, st, when) for pid, v, st in zip(pids, texts, state_texts, strict=True)],
         )
-
-    def _raw_many(self, statement: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        """executemany on the DB-API cursor of this transaction (SQLite), no per-row
-        processing by SQLAlchemy."""
-        cur = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cur.executemany(statement, rows)
-        finally:
-            cur.close()
 
     def trait_states(self, profile_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """The stored incremental states `{profile_id: {trait: state}}` (profiles without
@@ -1905,17 +1891,14 @@ class StoreTx:
         if self.dialect == "postgresql":
             rows: Iterable[tuple[Any, Any]] = self._pg_rows(sql.TRAIT_STATES_PG, {"pids": pids})
         else:
-            found: list[tuple[Any, Any]] = []
-            cur = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-            try:
-                for part in _chunks(pids, 500):  # SQLite: at most 999 variables
-                    marks = ", ".join("?" for _ in part)
-                    cur.execute("SELECT profile_id, trait_states FROM profile_traits "
-                                f"WHERE profile_id IN ({marks})", tuple(part))
-                    found.extend(cur.fetchall())
-            finally:
-                cur.close()
-            rows = found
+            rows = [
+                row
+                for part in _chunks(pids)
+                for row in self._sqlite_in(
+                    "SELECT profile_id, trait_states FROM profile_traits WHERE profile_id IN {in}",
+                    part,
+                )
+            ]
         for pid, value in rows:
             if isinstance(value, (str, bytes)):
                 value = orjson.loads(value)
