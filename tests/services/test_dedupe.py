@@ -10,7 +10,9 @@ import pytest
 from ucp.domain.evaluation import evaluate
 from ucp.domain.standardize import Context
 from ucp.errors import InputError
+from ucp.services import dedupe
 from ucp.services.dedupe import (
+    build_table,
     dedupe_columns,
     dedupe_file,
     read_table,
@@ -104,3 +106,47 @@ def test_standardizing_in_worker_processes_gives_the_same_features() -> None:
     assert one == two
     assert len(one["given_name"]) == 2500 and len(one["phone"]) == 2500
     assert one["phone"][phones[0]]["phone"].startswith("+44")
+
+
+def test_csv_is_read_the_same_by_the_quick_and_the_careful_reader(tmp_path: Path) -> None:
+    path = tmp_path / "people.csv"
+    path.write_bytes(b'\xef\xbb\xbfid, first_name ,city\r\n1, Ann ,"Leeds, West"\r\n'
+                     b'2,Bob,\r\n3,"Zo\xc3\xab",York\r\n')
+    quick = dedupe._read_csv_arrow(path)
+    assert quick == {"id": ["1", "2", "3"], "first_name": ["Ann", "Bob", "Zoë"],
+                     "city": ["Leeds, West", "", "York"]}
+    assert read_table(path) == quick
+
+
+@pytest.mark.parametrize("body, expected", [
+    ('id,name\n1, "Smith, Ann"\n', {"id": ["1"], "name": ["Smith, Ann"]}),  # quote after space
+])
+def test_what_only_the_careful_reader_reads_right_is_left_to_it(
+        tmp_path: Path, body: str, expected: dict[str, list[str]]) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(body, encoding="utf-8")
+    assert dedupe._read_csv_arrow(path) is None
+    assert read_table(path) == expected
+
+
+@pytest.mark.parametrize("body, line", [("id,name\n1,Ann\n2,Bob,extra\n", 3),
+                                        ("id,name\n1,Ann\n\n2,Bob\n", 3)])
+def test_a_ragged_or_blank_line_is_refused_with_its_number(tmp_path: Path, body: str,
+                                                           line: int) -> None:
+    path = tmp_path / "people.csv"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(InputError, match=f"line {line} has"):
+        read_table(path)
+
+
+def test_value_codes_known_while_building_match_the_feature_columns() -> None:
+    copies = 500  # above the size from which derived features go per distinct value
+    data = {name: [v for _ in range(copies) for v in values]
+            for name, values in PEOPLE.items()}
+    data["id"] = [f"{k}-{i}" for k in range(copies) for i in PEOPLE["id"]]
+    table = build_table(data, "id", recognise_columns(list(data), "id"), Context())
+    assert {"given", "family", "email", "dob", "given_initial", "name_pair"} <= set(
+        table._codes)
+    for name, (codes, uniq) in table._codes.items():
+        assert len(set(uniq.tolist())) == len(uniq), name
+        assert uniq[codes].tolist() == table.column(name).tolist(), name

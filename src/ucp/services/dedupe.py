@@ -8,13 +8,15 @@ model is trained on the file itself (no labels), and `id,cluster_id` is written.
 from __future__ import annotations
 
 import csv
+import gc
 import multiprocessing
 import os
 import random
 import re
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +31,8 @@ from ucp.domain.resolution.probabilistic import ProbabilisticResolver, Resolutio
 from ucp.domain.resolution.settings import ResolutionSettings
 from ucp.domain.resolution.table import RecordTable, attribute_features, factorize
 from ucp.domain.resolution.training import TrainingReport, train_table
-from ucp.domain.standardize import Context, DateOrder, standardize
+from ucp.domain.standardize import Context, DateOrder
+from ucp.domain.standardize.record import standardize_once
 from ucp.domain.standardize.simple import fold_key, fold_words
 from ucp.errors import InputError
 
@@ -134,6 +137,9 @@ def read_table(path: Path) -> dict[str, list[str]]:
         return {name.strip(): ["" if v is None else str(v).strip()
                                for v in data.column(name).to_pylist()]
                 for name in data.column_names}
+    fast = _read_csv_arrow(path)
+    if fast is not None:
+        return fast
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle, skipinitialspace=True)
         try:
@@ -151,11 +157,56 @@ def read_table(path: Path) -> dict[str, list[str]]:
     return out
 
 
+def _read_csv_arrow(path: Path) -> dict[str, list[str]] | None:
+    """`read_table` of a plain CSV file by Arrow's parser (several times quicker); None when
+    the file needs the careful reader: Arrow refuses it (a ragged line, bad UTF-8: the careful
+    reader reports them by line), a line is blank (Arrow reads it as a row of empty values),
+    a header repeats a name, or a value starts with a quote after spaces (only `csv`'s
+    `skipinitialspace` reads that as quoting)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        try:
+            header = next(csv.reader(handle))  # as Arrow names the columns
+        except (StopIteration, UnicodeDecodeError, csv.Error):
+            return None
+    names = [h.strip() for h in header]
+    if len(set(header)) != len(header) or len(set(names)) != len(names):
+        return None
+    try:
+        data = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowKeyError, UnicodeDecodeError, OSError):
+        return None
+    if data.column_names != header:
+        return None
+    out: dict[str, list[str]] = {}
+    blank = None  # rows empty in every column: Arrow reads a blank line so
+    for name, column in zip(names, data.columns, strict=True):
+        stripped = pc.utf8_trim_whitespace(column)
+        if pc.any(pc.starts_with(stripped, '"')).as_py():
+            return None
+        empty = pc.equal(column, "")
+        blank = empty if blank is None else pc.and_(blank, empty)
+        out[name] = stripped.to_numpy(zero_copy_only=False).tolist()
+    if blank is not None and pc.any(blank).as_py():
+        return None
+    return out
+
+
 def _features_of(attribute: str, raw: str, ctx: Context) -> dict[str, str]:
     """The table features of one raw value of a recognised attribute."""
     if attribute == "address_line2":
         return attribute_features("address_line2", {"match": fold_words(raw)})
-    return attribute_features(attribute, standardize(_KINDS[attribute], raw, ctx))
+    # each distinct value comes once: caching its result would only slow the collector down
+    return attribute_features(attribute, standardize_once(_KINDS[attribute], raw, ctx))
 
 
 #: the features of a chunk of raw values, as columns: feature -> value per raw (None: the
@@ -209,8 +260,15 @@ def standardize_columns(
         filled[attribute] = start + len(raws)
 
     if workers > 1 and total >= _PARALLEL_FROM and len(chunks) > 1 and _can_start_workers():
-        context = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
-        with context.Pool(min(workers, len(chunks))) as pool:
+        if os.name != "nt":
+            context: Any = multiprocessing.get_context("forkserver")
+            # the server imports this module (numpy, the standardizers) once and each worker
+            # is forked with it, instead of every worker importing it anew (~0.1 s sooner
+            # at work); not '__main__' (see `_start_pool`)
+            context.set_forkserver_preload([__name__])
+        else:
+            context = multiprocessing.get_context("spawn")
+        with _start_pool(context, min(workers, len(chunks))) as pool:
             for chunk, cols in zip(chunks, pool.imap(_standardize_chunk, chunks),
                                    strict=True):
                 take(chunk, cols)
@@ -239,6 +297,29 @@ def _can_start_workers() -> bool:
     return path is None or Path(path).is_file()
 
 
+def _start_pool(context: Any, processes: int) -> Any:
+    """`context.Pool(processes)` whose workers do not re-import the main module.
+
+    multiprocessing has each new worker run the parent's main module again (found by its
+    `__file__` or `__spec__`), so functions defined there unpickle. The pool runs only
+    `_standardize_chunk`, a function of this module, and under the `ucp` command the main
+    module imports the whole CLI: 1.5 s of every worker's start. So the main module's
+    `__file__` and `__spec__` are hidden while the workers start (they read them then only).
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        return context.Pool(processes)
+    saved: dict[str, Any] = {name: vars(main)[name] for name in ("__file__", "__spec__")
+                             if name in vars(main)}
+    main.__spec__ = None  # multiprocessing reads the attribute, so None rather than absent
+    vars(main).pop("__file__", None)
+    try:
+        return context.Pool(processes)
+    finally:
+        vars(main).pop("__spec__", None)
+        vars(main).update(saved)
+
+
 def _default_workers() -> int:
     try:
         return max(1, min(4, len(os.sched_getaffinity(0))))
@@ -264,7 +345,8 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
     def coded(values: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
         column = np.empty(len(values), dtype=object)
         column[:] = list(values)
-        return factorize(column[order])
+        codes, uniq = factorize(column)
+        return codes[order], uniq
 
     raw: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]] = {}
     for attribute, column in attrs.items():
@@ -279,6 +361,8 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
                                 for attribute, at in present.items()], ctx, workers)
     base: dict[str, npt.NDArray[np.object_]] = {}
 
+    known_codes: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]] = {}
+
     def put(codes: npt.NDArray[np.int64], size: int, at: npt.NDArray[np.int64],
             features: FeatureColumns, override: bool) -> None:
         """Per row, the features of its distinct value (`at`: which values have features)."""
@@ -288,10 +372,15 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
             found = np.array([v is not None for v in values], dtype=bool)
             per_value[at[found]] = [v for v in values if v is not None]
             has[at[found]] = True
-            rows_have = has[codes]
             col = base.get(name)
             if col is None:
-                col = base[name] = np.full(n, "", dtype=object)
+                # one attribute gives this feature: its value codes follow from the raw ones
+                base[name] = per_value[codes]
+                value_codes, value_uniq = factorize(per_value)
+                known_codes[name] = (value_codes[codes], value_uniq)
+                continue
+            known_codes.pop(name, None)
+            rows_have = has[codes]
             if not override:
                 rows_have &= col == ""
             col[rows_have] = per_value[codes[rows_have]]
@@ -308,11 +397,12 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
         put(codes, len(uniq), at, {f"x:{column}": [fold_key(str(v)) for v in uniq[at]]},
             override=True)
     keys = [RecordKey("input", ids[i]) for i in order.tolist()]
-    email_codes, emails = factorize(base.get("email", np.full(n, "", dtype=object)))
+    email_codes, emails = (known_codes.get("email")
+                           or factorize(base.get("email", np.full(n, "", dtype=object))))
     per_email: list[tuple[tuple[str, str], ...]] = [(("email", e),) if e else ()
                                                     for e in emails]
     identifiers = [per_email[c] for c in email_codes.tolist()]
-    return RecordTable.build(keys, base, identifiers)
+    return RecordTable.build(keys, base, identifiers, known_codes)
 
 
 def dedupe_settings(table: RecordTable, exact: Sequence[str], auto: float | None,
@@ -343,6 +433,21 @@ class DedupeResult:
     summary: dict[str, Any]
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No automatic garbage collection inside: every pass walks every live container (a big
+    file's hundreds of thousands of keys and tuples) while a dedupe makes no reference cycles
+    worth collecting; at 100k records the passes took 0.3 s."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@gc_paused()
 def dedupe_columns(
     data: Mapping[str, Sequence[str]],
     id_col: str,
@@ -420,7 +525,8 @@ def dedupe_file(
     Options are those of `dedupe_columns` (mapping, auto, country, date_order, order_seed).
     """
     t = time.perf_counter()
-    data = read_table(path)
+    with gc_paused():
+        data = read_table(path)
     read_seconds = time.perf_counter() - t
     result = dedupe_columns(data, id_col, release_input=True, **options)
     result.timings = {"read": read_seconds, **result.timings}

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ucp.domain.resolution.settings import BlockingRule
-from ucp.domain.resolution.table import RecordTable
+from ucp.domain.resolution.table import RecordTable, distinct_ints
 
 Ints = npt.NDArray[np.int64]
 _SEP = "\x1f"
@@ -48,8 +48,7 @@ def rule_codes(table: RecordTable, rule: BlockingRule) -> Ints:
         if combined is None or missing is None:
             combined, missing = codes, absent
             continue
-        _, dense = np.unique(combined * np.int64(len(uniq)) + codes, return_inverse=True)
-        combined = dense.reshape(-1).astype(np.int64)
+        _, combined = distinct_ints(combined * np.int64(len(uniq)) + codes)
         missing = missing | absent
     if combined is None or missing is None:
         return np.full(len(table), -1, dtype=np.int64)
@@ -171,7 +170,7 @@ def block(
         if entity is not None:
             entry.true_pairs = int((entity[codes // n] == entity[codes % n]).sum())
         report.rules.append(entry)
-        seen = np.sort(np.concatenate([seen, fresh]))
+        seen = np.sort(np.concatenate([seen, fresh]), kind="stable")  # two sorted runs: merged
     report.total_pairs = len(seen)
     if entity is not None:
         report.true_pairs_found = int((entity[seen // n] == entity[seen % n]).sum())

@@ -303,11 +303,13 @@ def cluster_rows(
     links: list[int] = []
     refused: dict[int, str] = {}
     near = _Neighbours(known, n)
-    for e in order.tolist():
-        ra, rb = groups.find(int(scored.ia[e])), groups.find(int(scored.ib[e]))
+    find = groups.find
+    ordered = order.tolist()
+    for e, a, b, kind in zip(ordered, scored.ia[order].tolist(), scored.ib[order].tolist(),
+                             kinds[order].tolist(), strict=True):
+        ra, rb = find(a), find(b)
         if ra == rb:
             continue
-        kind = int(kinds[e])
         reason = groups.blocked_by_rules(ra, rb, kind == MANUAL)
         if reason is None and kind != MANUAL:
             ga, gb = groups.members[ra], groups.members[rb]

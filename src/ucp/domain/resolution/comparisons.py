@@ -18,7 +18,7 @@ from rapidfuzz.distance import OSA, Indel, JaroWinkler
 from rapidfuzz.process import cpdist
 
 from ucp.domain.resolution.settings import ComparisonSpec
-from ucp.domain.resolution.table import NO_DATE, RecordTable, Strings
+from ucp.domain.resolution.table import NO_DATE, RecordTable, Strings, distinct_ints
 
 Levels = npt.NDArray[np.int8]
 Mask = npt.NDArray[np.bool_]
@@ -77,16 +77,11 @@ def _score(v: _PairView, fa: str, fb: str, where: Mask, scorer: Callable[..., An
     codes_b, uniq_b = v.table.codes(fb)
     width = np.int64(max(len(uniq_b), 1))
     combo = codes_a[v.ia[idx]] * width + codes_b[v.ib[idx]]
-    order = np.argsort(combo, kind="stable")
-    ordered = combo[order]
-    first = np.r_[True, ordered[1:] != ordered[:-1]]
-    distinct = ordered[first]
-    inverse = np.empty(len(combo), dtype=np.int64)
-    inverse[order] = np.cumsum(first) - 1
+    distinct, inverse = distinct_ints(combo)
     # threads pay off on big batches only: starting them costs ~0.5 ms per call
     scores = cpdist(list(uniq_a[distinct // width]), list(uniq_b[distinct % width]),
                     scorer=scorer, dtype=dtype, workers=-1 if len(distinct) > 20_000 else 1)
-    out[idx] = np.asarray(scores, dtype=np.float64)[inverse.ravel()]
+    out[idx] = np.asarray(scores, dtype=np.float64)[inverse]
     return out
 
 
@@ -135,9 +130,24 @@ def _sets_overlap(v: _PairView, feature: str, where: Mask) -> Mask:
     out = np.asarray(where & v.same(feature), dtype=bool)
     many = v.table.flag(feature, "|")
     multi = np.flatnonzero(where & ~out & (many[v.ia] | many[v.ib]))
-    col = v.table.column(feature)
-    for i in multi:
-        out[i] = bool(set(col[v.ia[i]].split("|")) & set(col[v.ib[i]].split("|")))
+    if not len(multi):
+        return out
+    # once per distinct pair of values (a nickname set is held by many records)
+    codes, uniq = v.table.codes(feature)
+    width = np.int64(max(len(uniq), 1))
+    distinct, inverse = distinct_ints(codes[v.ia[multi]] * width + codes[v.ib[multi]])
+    sets: dict[int, set[str]] = {}
+
+    def of(code: int) -> set[str]:
+        found = sets.get(code)
+        if found is None:
+            found = sets[code] = set(uniq[code].split("|"))
+        return found
+
+    w = int(width)
+    overlap = np.fromiter((not of(c // w).isdisjoint(of(c % w)) for c in distinct.tolist()),
+                          dtype=bool, count=len(distinct))
+    out[multi] = overlap[inverse]
     return out
 
 
@@ -182,8 +192,8 @@ class Comparison:
 def _swapped_names(v: _PairView, todo: Mask) -> Mask:
     """Pairs whose given and family names are each other's (Jaro–Winkler ≥ 0.9 both ways)."""
     both = todo & v.present("given") & v.present("family")
-    return ((jaro_winkler(v, "given", "family", both) >= 0.9)
-            & (jaro_winkler(v, "family", "given", both) >= 0.9))
+    one_way = jaro_winkler(v, "given", "family", both) >= 0.9
+    return one_way & (jaro_winkler(v, "family", "given", one_way) >= 0.9)
 
 
 class GivenNameComparison(Comparison):
@@ -280,7 +290,7 @@ class EmailComparison(Comparison):
         return _assign(v.present("email"), [
             lambda t: v.same("email"),
             lambda t: v.agree("email_local"),
-            lambda t: v.same("email_digits") & (jaro_winkler(v, "email", "email", t) >= 0.88),
+            lambda t: jaro_winkler(v, "email", "email", t & v.same("email_digits")) >= 0.88,
         ])
 
 
@@ -307,7 +317,9 @@ class AddressComparison(Comparison):
 
         def street(todo: Mask) -> Floats:
             if "s" not in cache:
-                cache["s"] = jaro_winkler(v, "street", "street", todo & v.present("street"))
+                # both levels that read it also need the same house number
+                cache["s"] = jaro_winkler(v, "street", "street",
+                                          todo & same_number & v.present("street"))
             return cache["s"]
 
         def tokens(todo: Mask) -> Floats:

@@ -6,6 +6,7 @@ parameters have the same version and a partition can name the model that produce
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -18,7 +19,7 @@ import numpy.typing as npt
 
 from ucp.domain.resolution.comparisons import Comparison, build_comparison
 from ucp.domain.resolution.settings import ComparisonSpec, ResolutionSettings
-from ucp.domain.resolution.table import RecordTable
+from ucp.domain.resolution.table import RecordTable, distinct_ints
 
 FORMAT = 1
 #: a term-frequency adjustment is kept within ± this many bits
@@ -99,8 +100,12 @@ class Model:
         self.tf = dict(tf or {})
         self.meta = dict(meta or {})
         self.comparisons: list[Comparison] = [build_comparison(s) for s in self.specs]
-        self.version = hashlib.sha256(self._content().encode()).hexdigest()[:12]
         self._weights = [p.weights() for p in self.params]
+
+    @functools.cached_property
+    def version(self) -> str:
+        """A short hash of everything but meta (hashed on first use: a draft model never is)."""
+        return hashlib.sha256(self._content().encode()).hexdigest()[:12]
 
     @classmethod
     def untrained(cls, settings: ResolutionSettings) -> Model:
@@ -135,7 +140,10 @@ class Model:
         tf = self.tf.get(feature) if feature else None
         if feature is None or tf is None or not len(rows):
             return np.zeros(len(rows), dtype=np.float64)
-        freq = tf.frequency(list(table.column(feature)[rows]))
+        # looked up once per distinct value (a big batch repeats names thousands of times)
+        codes, uniq = table.codes(feature)
+        distinct, inverse = distinct_ints(codes[rows])
+        freq = tf.frequency(list(uniq[distinct]))[inverse]
         u_level = max(sum(self.params[j].u[:level]), _FLOOR)
         return np.asarray(np.clip(np.log2(u_level / freq), -TF_CLIP, TF_CLIP), dtype=np.float64)
 

@@ -123,14 +123,16 @@ def identifier_edges(
     holders: dict[tuple[str, str], list[int]] = defaultdict(list)
     for row, idents in enumerate(table.identifiers):
         for id_type, value in idents:
-            policy = policies.get(id_type)
-            if policy is not None and policy.may_link(value):
-                holders[(id_type, value)].append(row)
+            holders[(id_type, value)].append(row)
     left: list[int] = []
     right: list[int] = []
     types: list[str] = []
     generic = set()
-    for ident in sorted(holders):
+    # most values have one holder: only shared ones are checked against their policy
+    for ident in sorted(k for k, held in holders.items() if len(held) >= 2):
+        policy = policies.get(ident[0])
+        if policy is None or not policy.may_link(ident[1]):
+            continue
         rows = sorted(set(holders[ident]))
         if len(rows) < 2:
             continue

@@ -156,6 +156,7 @@ class ProbabilisticResolver:
                   for k in table.keys]
         constraints = Constraints(tuple(must), tuple(cannot), unique, self.limits)
         outcome = cluster_rows(self.model, self.settings, table, scored, kinds, constraints)
+        table.compared.clear()
         return Resolution(table, scored, kinds, id_types, outcome, report)
 
     def groups(self, res: Resolution) -> Ints:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ucp.domain.model import RecordKey
-from ucp.domain.resolution.comparisons import compare_all
+from ucp.domain.resolution.comparisons import Comparison, compare_all
 from ucp.domain.resolution.fs_model import Model, weight_to_prob
 from ucp.domain.resolution.table import RecordTable
 
@@ -85,18 +87,67 @@ class ScoredPairs:
 #: pairs compared per call of `compare_all` for a big batch: each comparison's temporaries
 #: (value codes of both sides for several features, masks, similarities) are this many rows
 _COMPARE_CHUNK = 1_000_000
+#: a table keeps the levels of at most this many pairs (`cache_levels`): a million records'
+#: tens of millions of blocked pairs would hold hundreds of MB from training to resolving
+CACHE_PAIRS = 5_000_000
+
+Levels = npt.NDArray[np.int8]
+
+
+def _cache_key(comparisons: Sequence[Comparison]) -> str:
+    return json.dumps([c.spec.to_dict() for c in comparisons], sort_keys=True)
+
+
+def _compare_chunked(comparisons: Sequence[Comparison], table: RecordTable, ia: Ints,
+                     ib: Ints) -> Levels:
+    """`compare_all`, a big batch chunk by chunk (a level depends on its pair alone)."""
+    if len(ia) <= _COMPARE_CHUNK:
+        return compare_all(list(comparisons), table, ia, ib)
+    levels = np.empty((len(ia), len(comparisons)), dtype=np.int8)
+    for s in range(0, len(ia), _COMPARE_CHUNK):
+        levels[s:s + _COMPARE_CHUNK] = compare_all(
+            list(comparisons), table, ia[s:s + _COMPARE_CHUNK], ib[s:s + _COMPARE_CHUNK])
+    return levels
+
+
+def cache_levels(comparisons: Sequence[Comparison], table: RecordTable, ia: Ints,
+                 ib: Ints) -> bool:
+    """Compare the pairs (sorted, unique, as `block` gives them) once and keep their levels
+    on the table for `compare_pairs`; False (nothing kept) above `CACHE_PAIRS` pairs."""
+    if len(ia) > CACHE_PAIRS:
+        return False
+    codes = ia * np.int64(max(len(table), 1)) + ib
+    table.compared[_cache_key(comparisons)] = (codes, _compare_chunked(comparisons, table,
+                                                                       ia, ib))
+    return True
+
+
+def compare_pairs(comparisons: Sequence[Comparison], table: RecordTable, ia: Ints, ib: Ints,
+                  columns: Sequence[int] | None = None) -> Levels:
+    """The level matrix of the pairs (`columns`: only those comparisons), reusing the levels
+    `cache_levels` kept on the table; the result is the same with or without them."""
+    chosen = list(comparisons) if columns is None else [comparisons[j] for j in columns]
+    cached = table.compared.get(_cache_key(comparisons)) if table.compared else None
+    if cached is None or not len(cached[0]) or not len(ia):
+        return _compare_chunked(chosen, table, ia, ib)
+    known, known_levels = cached
+    if columns is not None:
+        known_levels = known_levels[:, list(columns)]
+    codes = ia * np.int64(max(len(table), 1)) + ib
+    at = np.minimum(np.searchsorted(known, codes), len(known) - 1)
+    hit = known[at] == codes
+    if hit.all():
+        return np.ascontiguousarray(known_levels[at])
+    levels = np.empty((len(ia), len(chosen)), dtype=np.int8)
+    levels[hit] = known_levels[at[hit]]
+    miss = np.flatnonzero(~hit)
+    levels[miss] = _compare_chunked(chosen, table, ia[miss], ib[miss])
+    return levels
 
 
 def score_pairs(model: Model, table: RecordTable, ia: Ints, ib: Ints) -> ScoredPairs:
-    """Compare and weigh every pair (ia[k], ib[k]) (a big batch chunk by chunk: a level
-    depends on its pair alone, so the result is the same)."""
-    if len(ia) <= _COMPARE_CHUNK:
-        levels = compare_all(model.comparisons, table, ia, ib)
-    else:
-        levels = np.empty((len(ia), len(model.comparisons)), dtype=np.int8)
-        for s in range(0, len(ia), _COMPARE_CHUNK):
-            levels[s:s + _COMPARE_CHUNK] = compare_all(
-                model.comparisons, table, ia[s:s + _COMPARE_CHUNK], ib[s:s + _COMPARE_CHUNK])
+    """Compare and weigh every pair (ia[k], ib[k])."""
+    levels = compare_pairs(model.comparisons, table, ia, ib)
     if len(ia) <= _WEIGH_CHUNK:
         total, per, tf = model.scores(levels, table, ia)
         return ScoredPairs(ia, ib, levels, total, (per, tf), (model, table))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy.typing as npt
 
 from ucp.domain.model import Identifier, RecordKey, ResolvableRecord
 from ucp.domain.standardize.address import street_key
+from ucp.domain.standardize.result import Standardized
 from ucp.domain.standardize.simple import fold_key, fold_words
 
 Strings = npt.NDArray[np.object_]
@@ -38,13 +40,18 @@ NO_DATE = np.iinfo(np.int64).min
 
 
 def _get(attr: Any, name: str) -> Any:
-    if isinstance(attr, Mapping):
+    # exact type checks first: an ABC isinstance check costs more than the lookup itself
+    if type(attr) is Standardized:
+        return getattr(attr, name, None)
+    if type(attr) is dict or isinstance(attr, Mapping):
         return attr.get(name)
     return getattr(attr, name, None)
 
 
 def _parts(attr: Any) -> Mapping[str, str]:
     parts = _get(attr, "parts")
+    if type(parts) is MappingProxyType or type(parts) is dict:  # both Mappings; cheap checks
+        return parts
     return parts if isinstance(parts, Mapping) else {}
 
 
@@ -164,11 +171,25 @@ def factorize(col: Strings) -> tuple[Ints, Strings]:
 
         encoded = pa.array(col, type=pa.string()).dictionary_encode()
         codes = np.asarray(encoded.indices, dtype=np.int64)
-        return codes, _strings(encoded.dictionary.to_pylist())
+        uniq = encoded.dictionary.to_numpy(zero_copy_only=False)  # object array of str
+        return codes, np.asarray(uniq, dtype=object)
     index: dict[str, int] = {}
     codes = np.fromiter((index.setdefault(x, len(index)) for x in col), dtype=np.int64,
                         count=len(col))
     return codes, _strings(list(index))
+
+
+def distinct_ints(values: Ints) -> tuple[Ints, Ints]:
+    """(distinct values, index of each value among them): `np.unique` without the sort for a
+    big array (Arrow hashes; the distinct values come in order of first appearance)."""
+    if len(values) >= _ARROW_FROM:
+        import pyarrow as pa
+
+        encoded = pa.array(values, type=pa.int64()).dictionary_encode()
+        return (np.asarray(encoded.dictionary, dtype=np.int64),
+                np.asarray(encoded.indices, dtype=np.int64))
+    uniq, inverse = np.unique(values, return_inverse=True)
+    return uniq, inverse.reshape(-1)
 
 
 #: from this many rows, `RecordTable.build` derives features per distinct value
@@ -200,6 +221,9 @@ class RecordTable:
     #: `blocking.block` results by (rules, max block size, oversized keys): training's λ
     #: estimate and the resolution block the same table with the same rules
     blocked: dict[Any, Any] = field(default_factory=dict)
+    #: comparison levels already computed, by comparison set: (sorted pair codes, levels);
+    #: training compares the blocked pairs once and resolving the same table reuses them
+    compared: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -270,54 +294,64 @@ class RecordTable:
         keys: list[RecordKey],
         base: Mapping[str, Sequence[str] | Strings],
         identifiers: list[tuple[tuple[str, str], ...]] | None = None,
+        codes: Mapping[str, tuple[Ints, Strings]] | None = None,
     ) -> RecordTable:
         """Build from base feature columns already in key order (lists or object arrays, which
-        are used as they are); adds the derived features."""
+        are used as they are); adds the derived features. `codes`: value codes of base
+        features already known (`codes()` of those features then costs nothing)."""
         n = len(keys)
         features: dict[str, Strings] = {k: _as_strings(v) for k, v in base.items()}
         for name in BASE_FEATURES:
             if name not in features:
                 features[name] = _strings([""] * n)
         table = cls(keys, features, np.empty(0, dtype=np.int64), identifiers or [() for _ in keys])
+        table._codes.update(codes or {})
         # derived features are computed once per distinct value and share its string objects
         # (a big table repeats years, months, domains ... thousands of times)
         derive = table._derive
-        features["given_initial"] = derive(("given",), lambda g: g[:1])
-        features["family_initial"] = derive(("family",), lambda f: f[:1])
-        features["name_pair"] = derive(
-            ("given", "family"), lambda g, f: "|".join(sorted((g, f))) if g and f else "")
-        features["birth_year"] = derive(("dob",), lambda d: d[:4])
-        features["birth_month"] = derive(("dob",), lambda d: d[:7])
-        features["email_local"] = derive(
-            ("email",), lambda e: e.split("@", 1)[0] if "@" in e else "")
-        features["email_digits"] = derive(
-            ("email_local",), lambda local: _DIGIT_RUN.sub("", local) + "#" if local else "")
-        features["phone_last7"] = derive(("phone",), lambda p: p[-7:] if len(p) >= 7 else "")
-        features["address"] = derive(("house_number", "street", "address_line2"),
-                                     lambda *parts: " ".join(x for x in parts if x))
-        features["given_letters"] = derive(("given",), lambda g: "".join(sorted(g)))
-        features["dob_swap"] = derive(
-            ("dob",), lambda d: f"{d[:4]}-{d[8:10]}-{d[5:7]}" if len(d) == 10 else "")
-        codes, uniq = table.codes("dob")
+        derive("given_initial", ("given",), lambda g: g[:1])
+        derive("family_initial", ("family",), lambda f: f[:1])
+        derive("name_pair", ("given", "family"),
+               lambda g, f: "|".join(sorted((g, f))) if g and f else "")
+        derive("birth_year", ("dob",), lambda d: d[:4])
+        derive("birth_month", ("dob",), lambda d: d[:7])
+        derive("email_local", ("email",), lambda e: e.split("@", 1)[0] if "@" in e else "")
+        derive("email_digits", ("email_local",),
+               lambda local: _DIGIT_RUN.sub("", local) + "#" if local else "")
+        derive("phone_last7", ("phone",), lambda p: p[-7:] if len(p) >= 7 else "")
+        derive("address", ("house_number", "street", "address_line2"),
+               lambda *parts: " ".join(x for x in parts if x))
+        derive("given_letters", ("given",), lambda g: "".join(sorted(g)))
+        derive("dob_swap", ("dob",),
+               lambda d: f"{d[:4]}-{d[8:10]}-{d[5:7]}" if len(d) == 10 else "")
+        codes_dob, uniq = table.codes("dob")
         days = np.array([d if len(d) == 10 else "NaT" for d in uniq], dtype="datetime64[D]")
-        table.dob_days = days.astype(np.int64)[codes] if len(uniq) else np.empty(0, np.int64)
+        table.dob_days = (days.astype(np.int64)[codes_dob] if len(uniq)
+                          else np.empty(0, np.int64))
         return table
 
-    def _derive(self, inputs: tuple[str, ...], fn: Callable[..., str]) -> Strings:
-        """fn over the input features, evaluated once per distinct combination of values."""
-        cols = [self.column(name) for name in inputs]
+    def _derive(self, name: str, inputs: tuple[str, ...], fn: Callable[..., str]) -> None:
+        """Feature `name` = fn over the input features, evaluated once per distinct
+        combination of values (its value codes follow from theirs, for free)."""
+        cols = [self.column(feature) for feature in inputs]
         n = len(self.keys)
         if n < _DERIVE_DISTINCT_FROM:
-            return _strings([fn(*vals) for vals in zip(*cols, strict=True)])
+            self.features[name] = _strings([fn(*vals) for vals in zip(*cols, strict=True)])
+            return
         if len(inputs) == 1:
-            codes, uniq = self.codes(inputs[0])
-            return _strings([fn(v) for v in uniq])[codes]
-        combined, _ = self.codes(inputs[0])
-        for name in inputs[1:]:
-            more, uniq = self.codes(name)
-            combined = combined * np.int64(max(len(uniq), 1)) + more
-            _, combined = np.unique(combined, return_inverse=True)
-            combined = combined.reshape(-1)
-        _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)
-        values = [fn(*(col[i] for col in cols)) for i in first.tolist()]
-        return _strings(values)[inverse.reshape(-1)]
+            inverse, uniq = self.codes(inputs[0])
+            values = _strings([fn(v) for v in uniq])
+        else:
+            combined, _ = self.codes(inputs[0])
+            for feature in inputs[1:]:
+                more, uniq = self.codes(feature)
+                _, combined = distinct_ints(combined * np.int64(max(len(uniq), 1)) + more)
+            distinct, inverse = distinct_ints(combined)
+            # any row holding a combination stands for it: fn reads the values only
+            some_row = np.empty(len(distinct), dtype=np.int64)
+            some_row[inverse] = np.arange(n, dtype=np.int64)
+            args = [col[some_row].tolist() for col in cols]
+            values = _strings([fn(*vals) for vals in zip(*args, strict=True)])
+        self.features[name] = values[inverse]
+        value_codes, value_uniq = factorize(values)
+        self._codes[name] = (value_codes[inverse], value_uniq)

@@ -53,6 +53,9 @@ _LOCALE_TOKENS: Final[dict[str, dict[str, str]]] = {
     "FR": {"r": "rue", "pl": "pl"},
 }
 _GERMAN_SUFFIX = re.compile(r"(?<=\w)(strasse|strase|str)$")
+#: a token can only hold `_GERMAN_SUFFIX` when it ends with one of these (street_key's tokens
+#: are [a-z0-9] only, so `$` means the end of the token)
+_GERMAN_ENDINGS: Final[tuple[str, ...]] = ("strasse", "strase", "str")
 _UNIT_WORDS = (r"apartment|apt|appt|appartement|app|flat|unit|suite|ste|wohnung|whg|room|rm"
                r"|#|no\.? *#")
 _UNIT = re.compile(rf"(?:^|[\s,]+)(?:{_UNIT_WORDS})\.?\s*#?\s*(\w[\w/-]*)\s*(?=,|$)", re.I)
@@ -82,16 +85,49 @@ _POSTCODE_IN_TEXT: Final[dict[str, re.Pattern[str]]] = {
 _INLINE_FIVE = re.compile(r"\b\d{5}\b")
 
 
-def _postcode_pattern(country: str | None) -> list[re.Pattern[str]]:
+_FOUR_DIGIT_POSTCODE = re.compile(r"(?:^|\b[A-Z]{1,2}-)\d{4}\b")
+
+
+@lru_cache(maxsize=1024)
+def _postcode_pattern(country: str | None) -> tuple[re.Pattern[str], ...]:
+    # cached: called for every address, and the answer depends on the country only
     if country in _POSTCODE_IN_TEXT:
-        return [_POSTCODE_IN_TEXT[country]]
+        return (_POSTCODE_IN_TEXT[country],)
     if country in ("DE", "FR", "IT", "ES", "FI"):
-        return [_POSTCODE_IN_TEXT["5"]]
+        return (_POSTCODE_IN_TEXT["5"],)
     if country in ("AT", "CH", "BE", "LU", "DK", "NO"):
-        return [re.compile(r"(?:^|\b[A-Z]{1,2}-)\d{4}\b")]
+        return (_FOUR_DIGIT_POSTCODE,)
     if country is None:
-        return [_POSTCODE_IN_TEXT[k] for k in ("GB", "CA", "US", "5")]
-    return []
+        return tuple(_POSTCODE_IN_TEXT[k] for k in ("GB", "CA", "US", "5"))
+    return ()
+
+
+#: what any match of each in-text postcode pattern (as `_split_one_line` uses them) must
+#: contain: one cheap search rules a street line out before several `finditer` scans
+_PATTERN_NEEDS: Final[dict[re.Pattern[str], str]] = {
+    _POSTCODE_IN_TEXT["GB"]: r"[A-Z]\d",
+    _POSTCODE_IN_TEXT["CA"]: r"[A-Z]\d",
+    _POSTCODE_IN_TEXT["US"]: r"\d{5}",
+    _POSTCODE_IN_TEXT["NL"]: r"\d{4}",
+    _POSTCODE_IN_TEXT["AU"]: r"\d{4}",
+    _INLINE_FIVE: r"\d{5}",
+    _FOUR_DIGIT_POSTCODE: r"\d{4}",
+}
+
+
+@lru_cache(maxsize=1024)
+def _inline_postcode_patterns(
+    country: str | None,
+) -> tuple[re.Pattern[str] | None, tuple[re.Pattern[str], ...]]:
+    """The patterns `_split_one_line` tries and one pattern that finds every possible match's
+    necessary part (None: no shortcut). The needs use [A-Z] under IGNORECASE exactly as the
+    postcode patterns do, so they accept the same letters."""
+    five = _POSTCODE_IN_TEXT["5"]
+    patterns = tuple(_INLINE_FIVE if p is five else p for p in _postcode_pattern(country))
+    needs = [_PATTERN_NEEDS.get(p) for p in patterns]
+    if not patterns or None in needs:
+        return None, patterns
+    return re.compile("|".join(sorted({n for n in needs if n})), re.I), patterns
 
 
 def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
@@ -101,6 +137,7 @@ def _last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
     return found
 
 
+@lru_cache(maxsize=65536)
 def street_key(street: str, country: str | None) -> str:
     """The matching form of a street name: folded, street types and directionals abbreviated.
 
@@ -112,7 +149,9 @@ def street_key(street: str, country: str | None) -> str:
     german = country in ("DE", "AT", "CH") or country is None
     out: list[str] = []
     for token in fold_words(street).split(" "):
-        if german and (found := _GERMAN_SUFFIX.search(token)) and found.start() > 1:
+        # endswith first: the suffix search is the costly part and most tokens fail it
+        if german and token.endswith(_GERMAN_ENDINGS) and \
+                (found := _GERMAN_SUFFIX.search(token)) and found.start() > 1:
             token = token[: found.start()] + "str"
         out.append(local.get(token) or _TOKENS.get(token, token))
     return " ".join(t for t in out if t)
@@ -144,10 +183,9 @@ def _parse_street_line(line: str, parts: dict[str, str]) -> None:
         parts["unit"] = found.group(1)
         line = (line[: found.start()] + line[found.end():]).strip(" ,")
     number_first = _NUMBER_FIRST.match(line)
-    number_last = _NUMBER_LAST.match(line)
     if number_first and not number_first.group(2)[:1].isdigit():
         parts["house_number"], parts["street"] = number_first.group(1), number_first.group(2)
-    elif number_last:
+    elif number_last := _NUMBER_LAST.match(line):  # only needed when number_first is not
         parts["street"], parts["house_number"] = number_last.group(1), number_last.group(2)
         parts["_number_last"] = "1"
     else:
@@ -251,6 +289,7 @@ _STREET_TYPES: Final[frozenset[str]] = frozenset(
     {"st", "ave", "rd", "blvd", "dr", "ln", "ct", "pl", "sq", "ter", "cres", "cl", "hwy", "pkwy",
      "cir", "gdns"}
 )
+_LETTER = re.compile(r"[^\W\d_]")
 _US_ONE_LINE = re.compile(r"^\d+\s.*\b[A-Za-z]{2}\.?\s+\d{5}(?:-\d{4})?$")
 
 
@@ -265,7 +304,7 @@ def standardize_address(raw: str | None, country: str | None = None) -> Standard
     if raw is None:
         return make("address", None, None, None)
     text = clean_text(raw.replace("\n", ", ").replace(";", ","))
-    if is_placeholder_text(text) or not re.search(r"[^\W\d_]", text):
+    if is_placeholder_text(text) or not _LETTER.search(text):
         flag = "placeholder" if is_placeholder_text(text) else "invalid"
         return make("address", raw, None, None, flags=(flag,))
     parts: dict[str, str] = {}
@@ -299,8 +338,10 @@ def standardize_address(raw: str | None, country: str | None = None) -> Standard
 def _split_one_line(segments: list[str], start: int, country: str | None) -> None:
     """'Hauptstraße 5 10115 Berlin' -> street line, postcode and locality segments."""
     line = segments[start]
-    five = _POSTCODE_IN_TEXT["5"]
-    for pattern in (_INLINE_FIVE if p is five else p for p in _postcode_pattern(country)):
+    needs, patterns = _inline_postcode_patterns(country)
+    if needs is not None and needs.search(line) is None:
+        return  # no pattern can match: the loop below would find nothing
+    for pattern in patterns:
         found = _last_match(pattern, line)
         if found is None or found.start() == 0:
             continue
@@ -313,11 +354,17 @@ def _split_one_line(segments: list[str], start: int, country: str | None) -> Non
         if not after and types and types[-1] < len(words) - 1:
             before = " ".join(words[: types[-1] + 1])
             locality = " ".join(words[types[-1] + 1 :])
-        elif not after and (number := re.search(r"\b\d+\s?[A-Za-z]?$", before)) and \
+        elif not after and (number := _TRAILING_NUMBER.search(before)) and \
                 not before[:1].isdigit():
             before = before[: number.end()]
         segments[start:] = [before, *(p for p in (locality, found.group(0), after) if p)]
         return
+
+
+_TRAILING_NUMBER = re.compile(r"\b\d+\s?[A-Za-z]?$")
+_WHITESPACE = re.compile(r"\s+")
+_NOT_LOWER_ALNUM = re.compile(r"[^a-z0-9]")
+_SPACE_OR_DASH = re.compile(r"[\s-]")
 
 
 def _result(raw: str, parts: dict[str, str], country: str | None) -> Standardized:
@@ -325,9 +372,12 @@ def _result(raw: str, parts: dict[str, str], country: str | None) -> Standardize
     number = parts.get("house_number", "")
     street = parts.get("street", "")
     unit = parts.get("unit", "")
-    line_key = " ".join(p for p in (
-        re.sub(r"\s+", "", number.lower()), street_key(street, country),
-        f"unit {re.sub(r'[^a-z0-9]', '', unit.lower())}" if unit else "") if p)
+    number_key = number.lower()
+    if not number_key.isalnum():  # else there is no whitespace to drop
+        number_key = _WHITESPACE.sub("", number_key)
+    line_key = " ".join([p for p in (
+        number_key, street_key(street, country),
+        f"unit {_NOT_LOWER_ALNUM.sub('', unit.lower())}" if unit else "") if p])
     if not street:
         flags.append("invalid")
     shown_street = _display(street)
@@ -346,16 +396,19 @@ def _result(raw: str, parts: dict[str, str], country: str | None) -> Standardize
     region = parts.get("region", "")
     cc = parts.get("country", "")
     if country in ("GB", "US", "CA", "AU") or (country is None and not pc[:1].isdigit()):
-        place = ", ".join(p for p in (locality, region) if p)
+        place = ", ".join([p for p in (locality, region) if p])
         place = f"{place} {pc}".strip()
     else:
         place = f"{pc} {locality}".strip()
-    value = ", ".join(p for p in (line, place, cc) if p)
-    pc_key = re.sub(r"[\s-]", "", pc.lower())
+    value = ", ".join([p for p in (line, place, cc) if p])
+    pc_key = pc.lower()
+    if not pc_key.isalnum():  # else there is no space or dash to drop
+        pc_key = _SPACE_OR_DASH.sub("", pc_key)
     if country == "US":
         pc_key = pc_key[:5]
-    match_pieces = (line_key, fold_words(locality), region.lower(), pc_key, cc.lower())
-    match = ", ".join(p for p in match_pieces if p) if street else None
+    match_pieces = (line_key, fold_words(locality) if locality else "", region.lower(), pc_key,
+                    cc.lower())
+    match = ", ".join([p for p in match_pieces if p]) if street else None
     return make("address", raw, value, match, parts, flags)
 
 

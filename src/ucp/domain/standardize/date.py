@@ -52,6 +52,7 @@ _TIME = re.compile(
 _NUMERIC = re.compile(r"(\d{1,2})([./-])(\d{1,2})\2(\d{2}|\d{4})")
 _NON_DIGIT = re.compile(r"\D")
 _EPOCH = re.compile(r"-?\d{9,13}(?:\.\d+)?")
+_TOKENS = re.compile(r"\d+|[a-z]+")
 
 Parsed = tuple[datetime.date, datetime.time | None, datetime.timezone | None]
 
@@ -84,6 +85,11 @@ def _zone(text: str | None) -> datetime.timezone | None:
     return datetime.timezone(datetime.timedelta(minutes=sign * minutes))
 
 
+#: order -> the positions of year, month and day among three numbers
+_POSITIONS: Final[dict[str, tuple[int, int, int]]] = {
+    o: (o.index("Y"), o.index("M"), o.index("D")) for o in ("YMD", "DMY", "MDY")}
+
+
 def _numeric_readings(
     groups: list[str], order: DateOrder, country: str | None, today: datetime.date
 ) -> tuple[datetime.date | None, bool]:
@@ -100,9 +106,10 @@ def _numeric_readings(
     fallback = "MDY" if (country or "").upper() in _MONTH_FIRST else "DMY"
     preferred = [order, fallback, *orders]
     readings: dict[str, datetime.date] = {}
+    groups3 = (a, b, c)
     for o in orders:
-        values = dict(zip(o, (a, b, c), strict=True))
-        found = _build(_year(values["Y"], today), int(values["M"]), int(values["D"]))
+        y, m, d = _POSITIONS[o]  # where the order puts year, month and day
+        found = _build(_year(groups3[y], today), int(groups3[m]), int(groups3[d]))
         if found is not None:
             readings[o] = found
     if not readings:
@@ -136,7 +143,7 @@ def _parse(text: str, order: DateOrder, country: str | None, today: datetime.dat
             hour = hour % 12 + (12 if ampm.lower().startswith("p") else 0)
         clock, zone = datetime.time(hour, int(mm), int(ss or 0)), _zone(tz)
         text = text[: timed.start()]
-    tokens = [t for t in re.findall(r"\d+|[a-z]+", fold(text)) if t not in _NOISE]
+    tokens = [t for t in _TOKENS.findall(fold(text)) if t not in _NOISE]
     months = [t for t in tokens if not t.isdigit()]
     numbers = [t for t in tokens if t.isdigit()]
     if months:
@@ -214,7 +221,7 @@ def standardize_date(
     else:
         value = day.isoformat()
         parts = {"year": f"{day.year:04d}", "month": f"{day.month:02d}", "day": f"{day.day:02d}"}
-    if day.isoformat() in _PLACEHOLDER_DATES:
+    if (value if kind != "timestamp" else day.isoformat()) in _PLACEHOLDER_DATES:
         flags.append("placeholder")
     elif day > today:
         flags.append("future")

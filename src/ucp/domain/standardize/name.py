@@ -41,6 +41,8 @@ _PLACEHOLDER_KEYS: Final[frozenset[str]] = frozenset({
 _PLACEHOLDER_WORDS: Final[frozenset[str]] = frozenset({"test", "asdf", "xxx", "qwerty", "dummy"})
 _SEGMENTS = re.compile(r"([-'])")
 _HAS_LETTER = re.compile(r"[^\W\d_]")
+_NOT_ALNUM_RUN = re.compile(r"[^a-z0-9]+")
+_NOT_LETTER = re.compile(r"[^a-z]")
 
 
 # -- nicknames ------------------------------------------------------------------------------
@@ -167,7 +169,7 @@ def display_case(text: str, *, family: bool = False) -> str:
 
 def is_company_like(text: str) -> bool:
     """True when a name carries a legal-form word (Ltd, GmbH, S.A. …) or '& Sons'."""
-    words = set(re.split(r"[^a-z0-9]+", fold(text).replace(".", "")))
+    words = set(_NOT_ALNUM_RUN.split(fold(text).replace(".", "")))
     return bool(words & _COMPANY_WORDS) or bool(_COMPANY_PHRASES.search(text))
 
 
@@ -206,12 +208,12 @@ def _is_placeholder(text: str, key: str) -> bool:
         return True
     if len(key) >= 3 and len(set(key)) == 1:
         return True
-    words = set(re.split(r"[^a-z0-9]+", fold(text)))
+    words = set(_NOT_ALNUM_RUN.split(fold(text)))
     return bool(words & _PLACEHOLDER_WORDS)
 
 
 def _phonetic(prefix: str, key: str) -> dict[str, str]:
-    letters = re.sub(r"[^a-z]", "", key)
+    letters = _NOT_LETTER.sub("", key)
     if not letters:
         return {}
     return {f"{prefix}metaphone": jellyfish.metaphone(letters),

@@ -15,6 +15,8 @@ _US = re.compile(r"(\d{5})(?:\s*-?\s*(\d{4}))?")
 _NL = re.compile(r"(\d{4})\s*([A-Z]{2})")
 _FIVE = re.compile(r"\d{5}")
 _FOUR = re.compile(r"\d{4}")
+_OTHER = re.compile(r"[A-Z0-9][A-Z0-9 -]{1,9}")  # any other country's postcode
+_SPACE_OR_DASH = re.compile(r"[\s-]")
 _COUNTRY_PREFIX = re.compile(r"^(?:D|F|DE|FR|A|AT|CH|B|BE|L|LU|NL|GB|UK|US|USA)\s*-\s*(?=\d)")
 
 #: countries whose postcodes are 5 digits and may lose a leading zero in spreadsheets
@@ -40,7 +42,7 @@ def normalize_postcode(text: str, country: str | None) -> tuple[str, str, str] |
         zip4 = _US.fullmatch(code)
         if zip4 and zip4.group(2):
             return normalize_postcode(code, "US")
-        if not re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,9}", code):
+        if not _OTHER.fullmatch(code):
             return None
         return code, code.replace(" ", "").replace("-", ""), ""
     if country in ("GB", "IM", "JE", "GG"):
@@ -65,7 +67,7 @@ def normalize_postcode(text: str, country: str | None) -> tuple[str, str, str] |
         return (code, code, country) if _FIVE.fullmatch(code) else None
     if country in _FOUR_DIGIT:
         return (code, code, country) if _FOUR.fullmatch(code) else None
-    if not re.fullmatch(r"[A-Z0-9][A-Z0-9 -]{1,9}", code):
+    if not _OTHER.fullmatch(code):
         return None
     return code, code.replace(" ", "").replace("-", ""), country
 
@@ -81,7 +83,7 @@ def standardize_postcode(raw: str | None, country: str | None = None) -> Standar
     if raw is None:
         return make("postcode", None, None, None)
     text = clean_text(raw)
-    compact = re.sub(r"[\s-]", "", text)
+    compact = _SPACE_OR_DASH.sub("", text)
     if is_placeholder_text(text) or (compact and len(set(compact)) == 1 and compact[0] in "0X9x"):
         return make("postcode", raw, None, None, flags=("placeholder",))
     result = normalize_postcode(text, country)

@@ -24,7 +24,14 @@ PLACEHOLDER_TEXT: Final[frozenset[str]] = frozenset(
 
 def clean_text(raw: str) -> str:
     """NFC, typographic apostrophes to ', control characters dropped, whitespace collapsed."""
-    text = unicodedata.normalize("NFC", raw).translate(_APOSTROPHES)
+    if raw.isascii():
+        # ASCII is NFC already and its only apostrophe to fix is the backtick
+        text = raw.replace("`", "'") if "`" in raw else raw
+        if text.isprintable():
+            # printable ASCII has no whitespace but ' ': only double spaces need collapsing
+            return _SPACE.sub(" ", text).strip() if "  " in text else text.strip()
+    else:
+        text = unicodedata.normalize("NFC", raw).translate(_APOSTROPHES)
     if not text.isprintable():
         text = "".join(ch if ch.isprintable() else " " for ch in text)
     return _SPACE.sub(" ", text).strip()
@@ -32,6 +39,12 @@ def clean_text(raw: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case ASCII transliteration: Müller -> muller, Ørsted -> orsted, ß -> ss."""
+    # unidecode returns ASCII text unchanged; transliteration is the slow part, so cached
+    return text.lower() if text.isascii() else _fold_unicode(text)
+
+
+@lru_cache(maxsize=65536)
+def _fold_unicode(text: str) -> str:
     return unidecode(text).lower()
 
 
