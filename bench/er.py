@@ -440,6 +440,17 @@ NOTES = """
   and 34× at 1M; now 1.6× at 100k); and clustering's
   cross-pair checks also run for big groups (they were skipped above 40,000 cross pairs,
   which let one 58,842-record cluster form at 1M).
+
+## Where ucp's time goes (about 100k records)
+
+Reading the file (Arrow) ~0.4 s; standardizing the ~195,000 distinct raw values in two worker
+processes ~3.5 s (phones are half of it: libphonenumber), building the table ~1 s; training
+~2.3 s (comparing the 413k blocked pairs once — reused by the resolution — and 200k random
+pairs for u); resolving ~2 s (identifier links, clustering). Splink reads with Arrow and
+compares five columns in DuckDB on both cores; ucp compares eight (phone, street, postcode
+too) and standardizes every value first. Every speed-up keeps the model version, the links
+and refusals and the partition exactly as they were (checked on this data against the code
+before them).
 """
 
 

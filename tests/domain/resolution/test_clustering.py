@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from ucp.domain.model import RecordKey, ResolvableRecord
@@ -15,6 +16,13 @@ from ucp.domain.resolution import (
     ProbabilisticResolver,
     ResolutionSettings,
     train,
+)
+from ucp.domain.resolution.clustering import (
+    IDENTIFIER,
+    NAME_CONFLICT,
+    PROBABILISTIC,
+    _cross_check,
+    _lone_verdicts,
 )
 from ucp.domain.resolution.settings import HOUSEHOLD_SAFE
 
@@ -191,3 +199,21 @@ def test_big_groups_are_cross_checked_through_their_known_pairs() -> None:
     known[code(2, 252)] = -40.0  # one cross pair is a hard conflict
     pairs = _Neighbours(known, n).crossing(gb, 0, find)
     assert _cross_check(ga, gb, known, set(), n, prior, -10.0, 0.15, pairs) == "conflict"
+
+
+def test_an_edge_between_two_single_records_is_judged_as_the_cross_check_judges_it() -> None:
+    n, prior, conflict, min_p = 10, -12.0, -8.0, 0.15
+    evidence = [NAME_CONFLICT, -np.inf, -9.0, -7.9, 9.0, 9.6, 30.0, 12.0]
+    pairs = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (5, 6), (6, 7), (7, 8)]
+    known = {a * n + b: ev for (a, b), ev in zip(pairs, evidence, strict=True)}
+    vouched = {pairs[0][0] * n + pairs[0][1]}  # person evidence cannot outvote its own pair
+    codes = np.array([a * n + b for a, b in pairs], dtype=np.int64)
+    for kind in (PROBABILISTIC, IDENTIFIER):
+        kinds = np.full(len(pairs), kind, dtype=np.int8)
+        lone = _lone_verdicts(codes, kinds, known, prior, conflict, min_p)
+        expected = [_cross_check([a], [b], known, vouched, n, prior, conflict,
+                                 min_p if kind == PROBABILISTIC else 0.0)
+                    for a, b in pairs]
+        assert lone == expected
+        if kind == PROBABILISTIC:  # the cases cover every verdict
+            assert {None, "conflict", "weak_support"} == set(expected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ucp.domain.standardize import Context, standardize
+from ucp.domain.standardize.phone import phone_match, standardize_phone
 
 GB = Context(country="GB")
 
@@ -47,3 +48,16 @@ def test_number_type_is_reported() -> None:
 def test_quality_flags(raw: str, ctx: Context, flag: str) -> None:
     """Placeholders, missing country, possible-only and invalid numbers are flagged."""
     assert flag in standardize("phone", raw, ctx).flags
+
+
+@pytest.mark.parametrize("country", [None, "GB", "US", "DE", "IT"])
+def test_phone_match_is_the_standardized_match_without_type_detection(country: str | None,
+                                                                      ) -> None:
+    values = ["+39 06 1234 5678", "+39 0612345678", "0039 333 1234567",
+              "+44 (0) 20 7946 0958", "020 7946 0958 ext 12", "+1 201-555-0123 x55",
+              "+44 7700 900000", "+49 (0)30 123456", "00 44 20 7946 0958", "+999 123456789",
+              "+44 20 7946 095", "+44 20 7946 09581234", "12", "555-555-5555", "n/a",
+              "(240) 948-7416", "011 44 7992 042273", "+447507454490", "0151 496 0000"]
+    matches = [standardize_phone(v, country).match for v in values]
+    assert [phone_match(v, country) for v in values] == matches
+    assert None in matches and any(matches)

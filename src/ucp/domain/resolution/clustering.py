@@ -305,14 +305,24 @@ def cluster_rows(
     near = _Neighbours(known, n)
     find = groups.find
     ordered = order.tolist()
-    for e, a, b, kind in zip(ordered, scored.ia[order].tolist(), scored.ib[order].tolist(),
-                             kinds[order].tolist(), strict=True):
+    ia, ib = scored.ia[order], scored.ib[order]
+    alone = _lone_verdicts(ia * n + ib, kinds[order], known, prior, conflict, min_p)
+    for e, a, b, kind, lone in zip(ordered, ia.tolist(), ib.tolist(), kinds[order].tolist(),
+                                   alone, strict=True):
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
         reason = groups.blocked_by_rules(ra, rb, kind == MANUAL)
         if reason is None and kind != MANUAL:
             ga, gb = groups.members[ra], groups.members[rb]
+            if len(ga) == 1 and len(gb) == 1:
+                # two single records: the edge is their only cross pair (most joins)
+                if lone is not None:
+                    refused[e] = lone
+                    continue
+                groups.union(ra, rb)
+                links.append(e)
+                continue
             pairs = None
             if len(ga) * len(gb) > _CROSS_CHECK_LIMIT:
                 # big groups: walk the known pairs of the smaller one instead of every
@@ -359,6 +369,25 @@ class _Neighbours:
                 if find(y) == other_root:
                     out.append(x * n + y if x < y else y * n + x)
         return out
+
+
+def _lone_verdicts(codes: Ints, kinds: npt.NDArray[np.int8], known: dict[int, float],
+                   prior: float, conflict: float, min_p: float) -> list[str | None]:
+    """Per edge, what `_cross_check` says of two single records joined by it alone: a name
+    conflict or a conflict refuses (a lone pair's person evidence cannot outvote its own
+    name conflict), a probabilistic edge below `min_p` is weak; vectorized."""
+    ev = np.fromiter((known[c] for c in codes.tolist()), dtype=np.float64, count=len(codes))
+    w = ev + prior
+    with np.errstate(over="ignore"):
+        p = np.where(w > -60, 1.0 / (1.0 + np.exp2(-np.maximum(w, -60.0))), 0.0)
+    bad = (ev == NAME_CONFLICT) | (ev < conflict)
+    weak = ~bad & (kinds == PROBABILISTIC) & (min_p > 0) & (p < min_p)
+    out: list[str | None] = [None] * len(codes)
+    for k in np.flatnonzero(bad).tolist():
+        out[k] = "conflict"
+    for k in np.flatnonzero(weak).tolist():
+        out[k] = "weak_support"
+    return out
 
 
 def _cross_check(ga: list[int], gb: list[int], known: dict[int, float], vouched: set[int],

@@ -9,7 +9,6 @@ collapsed to distinct level patterns first, so EM costs nothing whatever the dat
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -228,10 +227,13 @@ def _term_frequencies(model: Model, table: RecordTable) -> dict[str, TermFrequen
     out = {}
     for comparison in model.comparisons:
         for feature in comparison.tf_levels.values():
-            values = [v for v in table.column(feature) if v]
-            counts = Counter(values)
+            codes, uniq = table.codes(feature)
+            counts = np.bincount(codes, minlength=len(uniq))
+            present = uniq != ""
+            repeated = np.flatnonzero(present & (counts >= 2))
             out[feature] = TermFrequencies(
-                len(values), {k: c for k, c in counts.items() if c >= 2})
+                int(counts[present].sum()),
+                dict(zip(uniq[repeated].tolist(), counts[repeated].tolist(), strict=True)))
     return out
 
 

@@ -96,6 +96,44 @@ def standardize_phone(raw: str | None, country: str | None = None) -> Standardiz
         >>> standardize_phone("020 7946 0958", "GB").match
         '+442079460958'
     """
+    prepared = _prepare(raw, country)
+    if isinstance(prepared, Standardized):
+        return prepared
+    core = _parse(*prepared)
+    if core.input == raw:
+        return core  # frozen, and equal in every field to a copy
+    # the cached parse serves every spelling of the number: only the input differs
+    # (`dataclasses.replace` would do the same at several times the cost)
+    return construct(core.kind, raw, core.value, core.match, core.parts, core.flags)
+
+
+def phone_match(raw: str, country: str | None = None) -> str | None:
+    """`standardize_phone(raw, country).match`, without the number's type when the match does
+    not need it (a possible number's match is its E.164 whether its type is known or not):
+    type detection is a third of a phone's standardizing. For a value asked for once.
+
+    Example:
+        >>> phone_match("020 7946 0958", "GB")
+        '+442079460958'
+    """
+    prepared = _prepare(raw, country)
+    if isinstance(prepared, Standardized):
+        return prepared.match
+    found = _number(*prepared)
+    if isinstance(found, Standardized):
+        return found.match
+    phonenumbers, number, e164, _ = found
+    bad_zero = number.italian_leading_zero and number.country_code != 39
+    if not bad_zero and phonenumbers.is_possible_number(number):
+        return e164
+    kind, _ = _type_and_region(phonenumbers, number, prepared[3])
+    return e164 if kind != phonenumbers.PhoneNumberType.UNKNOWN else None
+
+
+def _prepare(raw: str | None,
+             country: str | None) -> Standardized | tuple[str, str, str, str | None]:
+    """The answer for a value that is no number, else (text, digits, extension, region): the
+    key of the parse (`_parse`)."""
     if raw is None:
         return make("phone", None, None, None)
     text = clean_text(raw)
@@ -118,12 +156,7 @@ def standardize_phone(raw: str | None, country: str | None = None) -> Standardiz
         # punctuation means nothing to libphonenumber except '+' and '(0)': one cache entry
         # serves "(201) 555-0123", "201-555-0123" and "201.555.0123"
         text = _drop(text, _PLAIN_PUNCTUATION) if plain else _PUNCTUATION.sub("", text)
-    core = _parse(text, digits, extension, region)
-    if core.input == raw:
-        return core  # frozen, and equal in every field to a copy
-    # the cached parse serves every spelling of the number: only the input differs
-    # (`dataclasses.replace` would do the same at several times the cost)
-    return construct(core.kind, raw, core.value, core.match, core.parts, core.flags)
+    return text, digits, extension, region
 
 
 @lru_cache(maxsize=1)
@@ -140,8 +173,10 @@ def _library() -> Any:
     return phonenumbers
 
 
-@lru_cache(maxsize=65536)
-def _parse(text: str, digits: str, extension: str, region: str | None) -> Standardized:
+def _number(text: str, digits: str, extension: str,
+            region: str | None) -> Standardized | tuple[Any, Any, str, str]:
+    """The answer for text that parses to no usable number, else (phonenumbers, the parsed
+    number, its E.164, the extension)."""
     phonenumbers = _library()
     raw = text
     plus = text.lstrip().startswith("+")
@@ -162,9 +197,19 @@ def _parse(text: str, digits: str, extension: str, region: str | None) -> Standa
     if number.italian_leading_zero:
         e164 = f"+{number.country_code}{'0' * (number.number_of_leading_zeros or 1)}"
         e164 += str(number.national_number)
-    national = str(number.national_number)
-    if _is_placeholder(national):
+    if _is_placeholder(str(number.national_number)):
         return make("phone", raw, None, None, flags=("placeholder",))
+    return phonenumbers, number, e164, extension
+
+
+@lru_cache(maxsize=65536)
+def _parse(text: str, digits: str, extension: str, region: str | None) -> Standardized:
+    found = _number(text, digits, extension, region)
+    if isinstance(found, Standardized):
+        return found
+    phonenumbers, number, e164, extension = found
+    raw = text
+    national = str(number.national_number)
     kind, number_region = _type_and_region(phonenumbers, number, region)
     parts = {
         "country_code": str(number.country_code),
