@@ -292,7 +292,8 @@ def standardize_distinct(
 
 
 def _can_start_workers() -> bool:
-    """Worker processes re-import the main module: only when it is a file (not stdin/-c)."""
+    """Only when the main module is a file (not stdin/-c): a worker restarted by the pool
+    after `_start_pool` re-imports it."""
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
     return path is None or Path(path).is_file()

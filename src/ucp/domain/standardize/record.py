@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
-from typing import Final
+from typing import Any, Final
 
 from ucp.domain.attributes import CANONICAL_ATTRIBUTES
 from ucp.domain.standardize.address import standardize_address
@@ -23,40 +23,39 @@ from ucp.domain.standardize.simple import (
 
 _Standardizer = Callable[[str | None, Context], Standardized]
 
-_DISPATCH: Final[dict[str, _Standardizer]] = {
-    "text": lambda raw, ctx: standardize_text(raw),
-    "name": lambda raw, ctx: standardize_full_name(raw),
-    "given_name": lambda raw, ctx: standardize_name_part(raw, "given_name"),
-    "family_name": lambda raw, ctx: standardize_name_part(raw, "family_name"),
-    "email": lambda raw, ctx: standardize_email(raw),
-    "phone": lambda raw, ctx: standardize_phone(raw, ctx.country),
-    "address": lambda raw, ctx: standardize_address(raw, ctx.country),
-    "postcode": lambda raw, ctx: standardize_postcode(raw, ctx.country),
-    "country": lambda raw, ctx: standardize_country(raw),
-    "gender": lambda raw, ctx: standardize_gender(raw),
-    "date": lambda raw, ctx: standardize_date(
-        raw, "date", ctx.date_order, ctx.country, ctx.resolved_today()),
-    "timestamp": lambda raw, ctx: standardize_date(
-        raw, "timestamp", ctx.date_order, ctx.country, ctx.resolved_today()),
-}
+def _dispatch(cached: bool) -> dict[str, _Standardizer]:
+    """Kind -> standardizer; `cached=False`: the same functions without their result caches."""
 
+    def pick(fn: Any) -> Any:
+        return fn if cached else fn.__wrapped__
+
+    text, full_name, name_part, email = (pick(f) for f in (
+        standardize_text, standardize_full_name, standardize_name_part, standardize_email))
+    phone, address, postcode = (pick(f) for f in (
+        standardize_phone, standardize_address, standardize_postcode))
+    country, gender, date = (pick(f) for f in (
+        standardize_country, standardize_gender, standardize_date))
+    return {
+        "text": lambda raw, ctx: text(raw),
+        "name": lambda raw, ctx: full_name(raw),
+        "given_name": lambda raw, ctx: name_part(raw, "given_name"),
+        "family_name": lambda raw, ctx: name_part(raw, "family_name"),
+        "email": lambda raw, ctx: email(raw),
+        "phone": lambda raw, ctx: phone(raw, ctx.country),
+        "address": lambda raw, ctx: address(raw, ctx.country),
+        "postcode": lambda raw, ctx: postcode(raw, ctx.country),
+        "country": lambda raw, ctx: country(raw),
+        "gender": lambda raw, ctx: gender(raw),
+        "date": lambda raw, ctx: date(
+            raw, "date", ctx.date_order, ctx.country, ctx.resolved_today()),
+        "timestamp": lambda raw, ctx: date(
+            raw, "timestamp", ctx.date_order, ctx.country, ctx.resolved_today()),
+    }
+
+
+_DISPATCH: Final[dict[str, _Standardizer]] = _dispatch(cached=True)
 #: the same standardizers without their result caches (`standardize_once`)
-_DISPATCH_ONCE: Final[dict[str, _Standardizer]] = {
-    "text": lambda raw, ctx: standardize_text.__wrapped__(raw),
-    "name": lambda raw, ctx: standardize_full_name.__wrapped__(raw),
-    "given_name": lambda raw, ctx: standardize_name_part.__wrapped__(raw, "given_name"),
-    "family_name": lambda raw, ctx: standardize_name_part.__wrapped__(raw, "family_name"),
-    "email": lambda raw, ctx: standardize_email.__wrapped__(raw),
-    "phone": lambda raw, ctx: standardize_phone.__wrapped__(raw, ctx.country),
-    "address": lambda raw, ctx: standardize_address.__wrapped__(raw, ctx.country),
-    "postcode": lambda raw, ctx: standardize_postcode.__wrapped__(raw, ctx.country),
-    "country": lambda raw, ctx: standardize_country.__wrapped__(raw),
-    "gender": lambda raw, ctx: standardize_gender.__wrapped__(raw),
-    "date": lambda raw, ctx: standardize_date.__wrapped__(
-        raw, "date", ctx.date_order, ctx.country, ctx.resolved_today()),
-    "timestamp": lambda raw, ctx: standardize_date.__wrapped__(
-        raw, "timestamp", ctx.date_order, ctx.country, ctx.resolved_today()),
-}
+_DISPATCH_ONCE: Final[dict[str, _Standardizer]] = _dispatch(cached=False)
 
 #: every standardizer kind, in a stable order
 KINDS: Final[tuple[str, ...]] = tuple(sorted(_DISPATCH))
