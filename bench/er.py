@@ -58,6 +58,7 @@ DATASETS: dict[str, dict[str, Any]] = {
 UCP_DRIVER = r'''
 import json, resource, sys, time
 from pathlib import Path
+import pyarrow, pyarrow.compute, pyarrow.csv  # loaded before the clock, as Splink's driver does
 from ucp.services.dedupe import dedupe_file, write_clusters
 if __name__ == "__main__":  # standardizing starts worker processes that import this file
     path, id_col, out, country = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] or None

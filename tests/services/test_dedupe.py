@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ucp.domain.evaluation import evaluate
@@ -150,3 +151,35 @@ def test_value_codes_known_while_building_match_the_feature_columns() -> None:
     for name, (codes, uniq) in table._codes.items():
         assert len(set(uniq.tolist())) == len(uniq), name
         assert uniq[codes].tolist() == table.column(name).tolist(), name
+
+
+def _coded(values: list[str]) -> dedupe.CodedColumn:
+    index: dict[str, int] = {}
+    codes = [index.setdefault(v, len(index)) for v in values]
+    return dedupe.CodedColumn(np.array(codes, dtype=np.int64),
+                              np.array(list(index), dtype=object))
+
+
+def test_a_coded_column_reads_as_the_list_of_its_values() -> None:
+    values = ["b", "a", "b", "", "c", "a"]
+    column = _coded(values)
+    assert len(column) == 6 and list(column) == values and column == values
+    assert column[0] == "b" and column[-1] == "a" and column[1:3] == ["a", "b"]
+    assert column.take([5, 0, 3]) == ["a", "b", ""]
+    assert column != ["b"]
+
+
+@pytest.mark.parametrize("order_seed", [None, 3])
+def test_coded_columns_dedupe_exactly_as_lists(order_seed: int | None) -> None:
+    """The Arrow reader gives coded columns: the table, model and clusters are the same."""
+    copies = 400  # enough rows for the distinct-value paths
+    data = {name: [v for _ in range(copies) for v in values]
+            for name, values in PEOPLE.items()}
+    data["id"] = [f"{k}-{i}" for k in range(copies) for i in PEOPLE["id"]]
+    plain = dedupe_columns(dict(data), "id", order_seed=order_seed, workers=1)
+    coded = dedupe_columns({name: _coded(values) for name, values in data.items()}, "id",
+                           order_seed=order_seed, workers=1)
+    assert coded.model.version == plain.model.version
+    assert coded.clusters == plain.clusters
+    for name, column in plain.resolution.table.features.items():
+        assert coded.resolution.table.features[name].tolist() == column.tolist(), name

@@ -15,11 +15,11 @@ import random
 import re
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -29,9 +29,16 @@ from ucp.domain.resolution.deterministic import IdentifierPolicy
 from ucp.domain.resolution.fs_model import Model
 from ucp.domain.resolution.probabilistic import ProbabilisticResolver, Resolution
 from ucp.domain.resolution.settings import ResolutionSettings
-from ucp.domain.resolution.table import RecordTable, attribute_features, factorize
+from ucp.domain.resolution.table import (
+    RecordTable,
+    attribute_features,
+    factorize,
+    street_features,
+)
 from ucp.domain.resolution.training import TrainingReport, train_table
 from ucp.domain.standardize import Context, DateOrder
+from ucp.domain.standardize.address import street_parts
+from ucp.domain.standardize.email import email_match
 from ucp.domain.standardize.phone import phone_match
 from ucp.domain.standardize.record import standardize_once
 from ucp.domain.standardize.simple import fold_key, fold_words
@@ -127,7 +134,48 @@ def recognise_columns(columns: Sequence[str], id_col: str,
     return found
 
 
-def read_table(path: Path) -> dict[str, list[str]]:
+class CodedColumn(Sequence[str]):
+    """A column of strings held as a code per row into its distinct values (in order of first
+    appearance): what the Arrow reader gives, since the table is built from distinct values
+    (a list of every row's string, hashed again, would cost a third of the reading)."""
+
+    __slots__ = ("codes", "values")
+
+    def __init__(self, codes: npt.NDArray[np.int64], values: npt.NDArray[np.object_]) -> None:
+        self.codes = codes
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return list(self.values[self.codes[index]])
+        return str(self.values[self.codes[index]])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values[self.codes].tolist())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CodedColumn | list | tuple):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable arrays inside, like a list
+
+    def __repr__(self) -> str:
+        return f"CodedColumn({list(self)!r})"
+
+    def take(self, rows: Sequence[int]) -> CodedColumn:
+        """The column's values at `rows`, in that order."""
+        return CodedColumn(self.codes[np.asarray(rows, dtype=np.int64)], self.values)
+
+
+def read_table(path: Path) -> Mapping[str, Sequence[str]]:
     """All columns of a CSV or Parquet file as stripped strings ("" for missing)."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
@@ -158,7 +206,7 @@ def read_table(path: Path) -> dict[str, list[str]]:
     return out
 
 
-def _read_csv_arrow(path: Path) -> dict[str, list[str]] | None:
+def _read_csv_arrow(path: Path) -> dict[str, Sequence[str]] | None:
     """`read_table` of a plain CSV file by Arrow's parser (several times quicker); None when
     the file needs the careful reader: Arrow refuses it (a ragged line, bad UTF-8: the careful
     reader reports them by line), a line is blank (Arrow reads it as a row of empty values),
@@ -188,7 +236,7 @@ def _read_csv_arrow(path: Path) -> dict[str, list[str]] | None:
         return None
     if data.column_names != header:
         return None
-    out: dict[str, list[str]] = {}
+    out: dict[str, Sequence[str]] = {}
     blank = None  # rows empty in every column: Arrow reads a blank line so
     for name, column in zip(names, data.columns, strict=True):
         stripped = pc.utf8_trim_whitespace(column)
@@ -196,7 +244,9 @@ def _read_csv_arrow(path: Path) -> dict[str, list[str]] | None:
             return None
         empty = pc.equal(column, "")
         blank = empty if blank is None else pc.and_(blank, empty)
-        out[name] = stripped.to_numpy(zero_copy_only=False).tolist()
+        encoded = stripped.combine_chunks().dictionary_encode()
+        out[name] = CodedColumn(np.asarray(encoded.indices, dtype=np.int64),
+                                encoded.dictionary.to_numpy(zero_copy_only=False))
     if blank is not None and pc.any(blank).as_py():
         return None
     return out
@@ -206,12 +256,16 @@ def _features_of(attribute: str, raw: str, ctx: Context) -> dict[str, str]:
     """The table features of one raw value of a recognised attribute."""
     if attribute == "address_line2":
         return attribute_features("address_line2", {"match": fold_words(raw)})
-    if attribute == "phone":  # the match is all a phone gives the table
+    # phones, emails and street lines give the table a part of their standardized result:
+    # just that part is worked out (the same as the whole result's)
+    if attribute in ("phone", "email", "street"):
         try:
-            match = phone_match(raw, ctx.country)
+            if attribute == "street":
+                return street_features(*street_parts(raw, ctx.country))
+            match = phone_match(raw, ctx.country) if attribute == "phone" else email_match(raw)
         except Exception:  # noqa: BLE001 - as `standardize`: an unreadable value is no value
-            match = None
-        return {"phone": match} if match else {}
+            return {}
+        return {attribute: match} if match else {}
     # each distinct value comes once: caching its result would only slow the collector down
     return attribute_features(attribute, standardize_once(_KINDS[attribute], raw, ctx))
 
@@ -241,11 +295,14 @@ _CHUNK_VALUES = 2_000
 _EARLY_WORKERS_FROM_BYTES = 1_000_000
 
 
-def standardize_columns(
+@contextmanager
+def standardizing(
     jobs: Sequence[tuple[str, Sequence[str]]], ctx: Context, workers: int
-) -> dict[str, FeatureColumns]:
-    """Features of the raw values of each job (attribute, distinct non-empty raws), as columns
-    aligned with the job's raws; in `workers` processes when it pays.
+) -> Iterator[Callable[[], dict[str, FeatureColumns]]]:
+    """Start standardizing the raw values of each job (attribute, distinct non-empty raws) —
+    in `workers` processes when it pays — and yield the function that waits for the features,
+    as columns aligned with each job's raws. The caller's own work inside the block overlaps
+    the workers'.
 
     Standardizing is pure and per value, so the result does not depend on `workers`. Columns
     (not a dict per value) keep a million records' features small and cheap to pass back.
@@ -254,29 +311,35 @@ def standardize_columns(
               for attribute, raws in jobs
               for i in range(0, len(raws), _CHUNK_VALUES)]
     total = sum(len(raws) for _, raws in jobs)
-    out: dict[str, FeatureColumns] = {attribute: {} for attribute, _ in jobs}
     sizes = {attribute: len(raws) for attribute, raws in jobs}
-    filled = dict.fromkeys(sizes, 0)
 
-    def take(chunk: tuple[str, list[str], Context], cols: FeatureColumns) -> None:
-        attribute, raws, _ = chunk
-        start, dest = filled[attribute], out[attribute]
-        for name, values in cols.items():
-            col = dest.get(name)
-            if col is None:
-                col = dest[name] = [None] * sizes[attribute]
-            col[start:start + len(values)] = values
-        filled[attribute] = start + len(raws)
+    def collect(results: Iterable[FeatureColumns]) -> dict[str, FeatureColumns]:
+        out: dict[str, FeatureColumns] = {attribute: {} for attribute, _ in jobs}
+        filled = dict.fromkeys(sizes, 0)
+        for (attribute, raws, _), cols in zip(chunks, results, strict=True):
+            start, dest = filled[attribute], out[attribute]
+            for name, values in cols.items():
+                col = dest.get(name)
+                if col is None:
+                    col = dest[name] = [None] * sizes[attribute]
+                col[start:start + len(values)] = values
+            filled[attribute] = start + len(raws)
+        return out
 
     if workers > 1 and total >= _PARALLEL_FROM and len(chunks) > 1 and _can_start_workers():
         with _start_pool(_worker_context(), min(workers, len(chunks))) as pool:
-            for chunk, cols in zip(chunks, pool.imap(_standardize_chunk, chunks),
-                                   strict=True):
-                take(chunk, cols)
+            results = pool.imap(_standardize_chunk, chunks)  # under way from here
+            yield lambda: collect(results)
     else:
-        for chunk in chunks:
-            take(chunk, _standardize_chunk(chunk))
-    return out
+        yield lambda: collect(map(_standardize_chunk, chunks))
+
+
+def standardize_columns(
+    jobs: Sequence[tuple[str, Sequence[str]]], ctx: Context, workers: int
+) -> dict[str, FeatureColumns]:
+    """The features of the raw values of each job, as columns (see `standardizing`)."""
+    with standardizing(jobs, ctx, workers) as features:
+        return features()
 
 
 def standardize_distinct(
@@ -362,18 +425,15 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
     standardized (in `workers` processes for a big file: it is most of the time), and every
     feature column is an index into its distinct results — no Python loop over rows.
     """
-    ids = list(data[id_col])
-    if len(set(ids)) != len(ids):
-        raise InputError(f"column {id_col!r} has duplicate ids", field=id_col)
-    order = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
-    n = len(order)
     attrs = columns.attributes
 
     def coded(values: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
+        """Per row (file order), the code of its distinct value; the distinct values."""
+        if isinstance(values, CodedColumn):
+            return values.codes, values.values
         column = np.empty(len(values), dtype=object)
         column[:] = list(values)
-        codes, uniq = factorize(column)
-        return codes[order], uniq
+        return factorize(column)
 
     raw: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]] = {}
     for attribute, column in attrs.items():
@@ -384,8 +444,18 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
         raw["birth_date"] = coded([f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
                                    for a, b, c in zip(y, m, d, strict=True)])
     present = {attribute: np.flatnonzero(uniq != "") for attribute, (_, uniq) in raw.items()}
-    done = standardize_columns([(attribute, list(raw[attribute][1][at]))
-                                for attribute, at in present.items()], ctx, workers)
+    with standardizing([(attribute, list(raw[attribute][1][at]))
+                        for attribute, at in present.items()], ctx, workers) as features:
+        # while the workers standardize: the rows in key order
+        ids = list(data[id_col])
+        if len(set(ids)) != len(ids):
+            raise InputError(f"column {id_col!r} has duplicate ids", field=id_col)
+        order = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+        raw = {attribute: (codes[order], uniq) for attribute, (codes, uniq) in raw.items()}
+        keys = [RecordKey("input", ids[i]) for i in order.tolist()]
+        exact = {column: coded(data[column]) for column in columns.exact}
+        done = features()
+    n = len(order)
     base: dict[str, npt.NDArray[np.object_]] = {}
 
     known_codes: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]] = {}
@@ -418,12 +488,10 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
         codes, uniq = raw[attribute]
         put(codes, len(uniq), present[attribute], done[attribute],
             override=attribute not in composites)
-    for column in columns.exact:
-        codes, uniq = coded(data[column])
+    for column, (codes, uniq) in exact.items():
         at = np.flatnonzero(uniq != "")
-        put(codes, len(uniq), at, {f"x:{column}": [fold_key(str(v)) for v in uniq[at]]},
+        put(codes[order], len(uniq), at, {f"x:{column}": [fold_key(str(v)) for v in uniq[at]]},
             override=True)
-    keys = [RecordKey("input", ids[i]) for i in order.tolist()]
     email_codes, emails = (known_codes.get("email")
                            or factorize(base.get("email", np.full(n, "", dtype=object))))
     per_email: list[tuple[tuple[str, str], ...]] = [(("email", e),) if e else ()
@@ -502,7 +570,8 @@ def dedupe_columns(
         n = len(data[id_col])
         perm = list(range(n))
         random.Random(order_seed).shuffle(perm)
-        data = {k: [v[i] for i in perm] for k, v in data.items()}
+        data = {k: v.take(perm) if isinstance(v, CodedColumn) else [v[i] for i in perm]
+                for k, v in data.items()}
     columns = recognise_columns(list(data), id_col, mapping)
     ctx = Context(country=country.upper() if country else None, date_order=date_order)
     table = build_table(data, id_col, columns, ctx,

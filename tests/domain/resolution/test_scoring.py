@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
-from ucp.domain.resolution import Model, ResolutionSettings
+from ucp.domain.resolution import Model, ResolutionSettings, scoring
 from ucp.domain.resolution.blocking import block
 from ucp.domain.resolution.comparisons import compare_all
 from ucp.domain.resolution.scoring import cache_levels, compare_pairs
@@ -39,6 +41,19 @@ def test_cached_levels_equal_fresh_ones_for_known_unknown_and_some_comparisons()
     some = [0, 3, 4]
     assert np.array_equal(compare_pairs(model.comparisons, table, qa, qb, columns=some),
                           fresh[:, some])
+
+
+def test_levels_compared_half_by_a_helper_thread_are_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    table, model = _table_and_model()
+    settings = ResolutionSettings()
+    ia, ib, _ = block(table, settings.all_blocking(), settings.max_block_size)
+    monkeypatch.setattr(scoring, "_SPLIT_FROM", 10)
+    with ThreadPoolExecutor(1) as helper:
+        assert cache_levels(model.comparisons, table, ia, ib, helper)
+    codes, levels = next(iter(table.compared.values()))
+    assert np.array_equal(codes, ia * len(table) + ib)
+    assert np.array_equal(levels, compare_all(model.comparisons, table, ia, ib))
 
 
 def test_a_cache_of_other_comparisons_is_not_used() -> None:

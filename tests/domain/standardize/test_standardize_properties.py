@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ucp.domain.standardize import KINDS, Context, standardize
+from ucp.domain.standardize.address import standardize_address, street_parts
 
 TODAY = datetime.date(2025, 6, 1)
 COUNTRIES = st.sampled_from([None, "US", "GB", "DE", "FR", "CA", "AU", "XX"])
@@ -206,3 +207,12 @@ def test_match_is_idempotent(data: st.DataObject, kind: str, ctx: Context) -> No
         return
     assert standardize(kind, first.match, ctx).match == first.match
     assert standardize(kind, first.value, ctx).match == first.match
+
+
+@settings(max_examples=300, deadline=None)
+@given(raw=st.one_of(_addresses, st.text(max_size=40)), ctx=contexts)
+def test_street_parts_are_the_standardized_address_parts(raw: str, ctx: Context) -> None:
+    """The dedupe fast path gives the street and house number the whole result holds."""
+    parts = standardize_address(raw, ctx.country).parts
+    assert street_parts(raw, ctx.country) == (parts.get("street", ""),
+                                              parts.get("house_number", ""))

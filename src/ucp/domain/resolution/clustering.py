@@ -101,6 +101,8 @@ class _Groups:
         unique = constraints.unique_source
         self.unique = unique if len(unique) and any(int(c) >= 0 for c in unique) else None
         self.limits = dict(constraints.limits)
+        #: whether any rule (`blocked_by_rules`) can refuse a join at all
+        self.ruled = bool(constraints.cannot_link or self.unique is not None or self.limits)
         for x, y in constraints.cannot_link:
             self._touch(x)
             self._touch(y)
@@ -307,12 +309,17 @@ def cluster_rows(
     ordered = order.tolist()
     ia, ib = scored.ia[order], scored.ib[order]
     alone = _lone_verdicts(ia * n + ib, kinds[order], known, prior, conflict, min_p)
+    # a group is known by its root (its smallest row: `union` keeps the smaller root) and its
+    # size (groups only grow): two groups checked once are not checked again (a household's
+    # members are linked to each other by many edges, each refused the same way)
+    verdicts: dict[tuple[int, int, int, int, bool], str | None] = {}
+    ruled = groups.ruled
     for e, a, b, kind, lone in zip(ordered, ia.tolist(), ib.tolist(), kinds[order].tolist(),
                                    alone, strict=True):
         ra, rb = find(a), find(b)
         if ra == rb:
             continue
-        reason = groups.blocked_by_rules(ra, rb, kind == MANUAL)
+        reason = groups.blocked_by_rules(ra, rb, kind == MANUAL) if ruled else None
         if reason is None and kind != MANUAL:
             ga, gb = groups.members[ra], groups.members[rb]
             if len(ga) == 1 and len(gb) == 1:
@@ -323,14 +330,21 @@ def cluster_rows(
                 groups.union(ra, rb)
                 links.append(e)
                 continue
-            pairs = None
-            if len(ga) * len(gb) > _CROSS_CHECK_LIMIT:
-                # big groups: walk the known pairs of the smaller one instead of every
-                # cross pair (most are unknown: never blocked, component too big to score)
-                small, other = (ga, rb) if len(ga) <= len(gb) else (gb, ra)
-                pairs = near.crossing(small, other, groups.find)
-            reason = _cross_check(ga, gb, known, vouched, n, prior, conflict,
-                                  min_p if kind == PROBABILISTIC else 0.0, pairs)
+            weighed = kind == PROBABILISTIC
+            seen = ((ra, len(ga), rb, len(gb), weighed) if ra < rb else
+                    (rb, len(gb), ra, len(ga), weighed))
+            if seen in verdicts:
+                reason = verdicts[seen]
+            else:
+                pairs = None
+                if len(ga) * len(gb) > _CROSS_CHECK_LIMIT:
+                    # big groups: walk the known pairs of the smaller one instead of every
+                    # cross pair (most are unknown: never blocked, component too big to score)
+                    small, other = (ga, rb) if len(ga) <= len(gb) else (gb, ra)
+                    pairs = near.crossing(small, other, groups.find)
+                reason = verdicts[seen] = _cross_check(ga, gb, known, vouched, n, prior,
+                                                       conflict, min_p if weighed else 0.0,
+                                                       pairs)
         if reason is not None:
             refused[e] = reason
             continue

@@ -33,26 +33,50 @@ class IdentifierEdges:
     generic: frozenset[tuple[str, str]]
 
 
-def name_key(table: RecordTable, row: int) -> str:
-    """A loose name key (family phonetic prefix + given initial); "" without a name."""
-    family = table.column("family_nysiis")[row] or table.column("family")[row]
-    given = table.column("given_initial")[row]
-    return f"{family[:4]}/{given}" if family or given else ""
+class _Names:
+    """The name columns the generic-value checks read, as lists (a row's value is read by
+    index thousands of times: a list is quicker than an array, and a lookup per column once)."""
 
+    __slots__ = ("given", "family", "canon", "family_nysiis", "given_initial")
 
-def _shared_holders(table: RecordTable, rows: list[int]) -> bool:
-    if len(rows) > _SHARED_CHECK_LIMIT:
-        return True
-    return any(clearly_different_given(table, x, y) for i, x in enumerate(rows)
-               for y in rows[i + 1:])
+    def __init__(self, table: RecordTable) -> None:
+        self.given: list[str] = table.column("given").tolist()
+        self.family: list[str] = table.column("family").tolist()
+        self.canon: list[str] = table.column("given_canon").tolist()
+        self.family_nysiis: list[str] = table.column("family_nysiis").tolist()
+        self.given_initial: list[str] = table.column("given_initial").tolist()
 
+    def key(self, row: int) -> str:
+        """A loose name key (family phonetic prefix + given initial); "" without a name."""
+        family = self.family_nysiis[row] or self.family[row]
+        given = self.given_initial[row]
+        return f"{family[:4]}/{given}" if family or given else ""
 
-def is_generic(table: RecordTable, rows: list[int], min_names: int) -> bool:
-    """A value is generic when its holders carry at least `min_names` unrelated names."""
-    if len(rows) < min_names:
-        return False
-    names = {k for r in rows if (k := name_key(table, r))}
-    return len(names) >= min_names
+    def clearly_different(self, x: int, y: int) -> bool:
+        """Two present given names that are no nickname, initial, typo or scramble of each
+        other."""
+        a, b = self.given[x], self.given[y]
+        if not a or not b or a == b or len(a) == 1 or len(b) == 1:
+            return False
+        if set(self.canon[x].split("|")) & set(self.canon[y].split("|")):
+            return False
+        if _alike(a, b):
+            return False
+        # one side has given and family swapped (Alfie Griffiths / Griffiths Alfie)
+        return not (_alike(a, self.family[y]) or _alike(b, self.family[x]))
+
+    def shared(self, rows: list[int]) -> bool:
+        """Whether holders `rows` of one value carry clearly different given names."""
+        if len(rows) > _SHARED_CHECK_LIMIT:
+            return True
+        return any(self.clearly_different(x, y) for i, x in enumerate(rows)
+                   for y in rows[i + 1:])
+
+    def generic(self, rows: list[int], min_names: int) -> bool:
+        """A value is generic when its holders carry at least `min_names` unrelated names."""
+        if len(rows) < min_names:
+            return False
+        return len({k for r in rows if (k := self.key(r))}) >= min_names
 
 
 #: sorted-letter similarity from which two given names are one name scrambled or cut (Ivy/Iy,
@@ -60,22 +84,6 @@ def is_generic(table: RecordTable, rows: list[int], min_names: int) -> bool:
 LETTERS_SIMILAR = 0.8
 #: holders of one value beyond this many are not compared name by name (a generic value anyway)
 _SHARED_CHECK_LIMIT = 50
-
-
-def clearly_different_given(table: RecordTable, x: int, y: int) -> bool:
-    """Two present given names that are no nickname, initial, typo or scramble of each other."""
-    given = table.column("given")
-    a, b = given[x], given[y]
-    if not a or not b or a == b or len(a) == 1 or len(b) == 1:
-        return False
-    canon = table.column("given_canon")
-    if set(canon[x].split("|")) & set(canon[y].split("|")):
-        return False
-    if _alike(a, b):
-        return False
-    family = table.column("family")
-    # one side has given and family swapped (Alfie Griffiths / Griffiths Alfie)
-    return not (_alike(a, family[y]) or _alike(b, family[x]))
 
 
 def _alike(a: str, b: str) -> bool:
@@ -107,10 +115,9 @@ def shared_rows(table: RecordTable, feature: str) -> npt.NDArray[np.bool_]:
         holders: dict[int, list[int]] = defaultdict(list)
         for row in multi.tolist():
             holders[int(codes[row])].append(row)
+        names = _Names(table)
         for rows in holders.values():
-            if len(rows) > _SHARED_CHECK_LIMIT or any(
-                    clearly_different_given(table, x, y)
-                    for i, x in enumerate(rows) for y in rows[i + 1:]):
+            if names.shared(rows):
                 out[rows] = True
     table._flags[cache_key] = out
     return out
@@ -128,6 +135,7 @@ def identifier_edges(
     right: list[int] = []
     types: list[str] = []
     generic = set()
+    names = _Names(table)
     # most values have one holder: only shared ones are checked against their policy
     for ident in sorted(k for k, held in holders.items() if len(held) >= 2):
         policy = policies.get(ident[0])
@@ -136,7 +144,7 @@ def identifier_edges(
         rows = sorted(set(holders[ident]))
         if len(rows) < 2:
             continue
-        if is_generic(table, rows, min_names) or _shared_holders(table, rows):
+        if names.generic(rows, min_names) or names.shared(rows):
             generic.add(ident)
             continue
         if len(rows) <= _ALL_PAIRS_UP_TO:

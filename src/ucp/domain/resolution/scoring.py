@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,8 @@ _COMPARE_CHUNK = 1_000_000
 #: a table keeps the levels of at most this many pairs (`cache_levels`): a million records'
 #: tens of millions of blocked pairs would hold hundreds of MB from training to resolving
 CACHE_PAIRS = 5_000_000
+#: `cache_levels` shares the pairs with a helper thread from twice this many
+_SPLIT_FROM = 50_000
 
 Levels = npt.NDArray[np.int8]
 
@@ -111,14 +114,24 @@ def _compare_chunked(comparisons: Sequence[Comparison], table: RecordTable, ia: 
 
 
 def cache_levels(comparisons: Sequence[Comparison], table: RecordTable, ia: Ints,
-                 ib: Ints) -> bool:
+                 ib: Ints, helper: Executor | None = None) -> bool:
     """Compare the pairs (sorted, unique, as `block` gives them) once and keep their levels
-    on the table for `compare_pairs`; False (nothing kept) above `CACHE_PAIRS` pairs."""
+    on the table for `compare_pairs`; False (nothing kept) above `CACHE_PAIRS` pairs.
+
+    `helper`: a thread that compares the second half of the pairs meanwhile (comparing runs
+    mostly in numpy and rapidfuzz, without the GIL); the levels are the same either way.
+    """
     if len(ia) > CACHE_PAIRS:
         return False
     codes = ia * np.int64(max(len(table), 1)) + ib
-    table.compared[_cache_key(comparisons)] = (codes, _compare_chunked(comparisons, table,
-                                                                       ia, ib))
+    if helper is not None and len(ia) >= 2 * _SPLIT_FROM:
+        half = len(ia) // 2
+        later = helper.submit(_compare_chunked, comparisons, table, ia[half:], ib[half:])
+        first = _compare_chunked(comparisons, table, ia[:half], ib[:half])
+        levels = np.concatenate([first, later.result()])
+    else:
+        levels = _compare_chunked(comparisons, table, ia, ib)
+    table.compared[_cache_key(comparisons)] = (codes, levels)
     return True
 
 

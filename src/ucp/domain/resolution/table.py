@@ -59,6 +59,14 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
+def street_features(street: str, house_number: str) -> dict[str, str]:
+    """The features of a street line's street (as displayed) and house number."""
+    out = {"street": street_key(street, None)} if street else {}
+    if house_number:
+        out["house_number"] = _SPACE.sub("", house_number.lower())
+    return out
+
+
 def attribute_features(name: str, attr: Any) -> dict[str, str]:
     """The table features one standardized attribute contributes (empty when unusable).
 
@@ -94,11 +102,7 @@ def attribute_features(name: str, attr: Any) -> dict[str, str]:
     if name == "house_number":
         return {"house_number": _SPACE.sub("", match.lower())} if match else {}
     if name == "street":
-        street = parts.get("street") or match
-        out = {"street": street_key(street, None)} if street else {}
-        if parts.get("house_number"):
-            out["house_number"] = _SPACE.sub("", parts["house_number"].lower())
-        return out
+        return street_features(parts.get("street") or match, parts.get("house_number", ""))
     if name == "address":
         found = {"house_number": _SPACE.sub("", parts.get("house_number", "").lower()),
                  "street": street_key(parts["street"], None) if parts.get("street") else "",

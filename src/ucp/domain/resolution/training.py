@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,13 +260,18 @@ def train_table(
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
     prior = Model.untrained(settings)
-    u_tuples, u_pairs = estimate_u(prior, table, settings.u_sample_pairs, rng)
+    # u's random pairs are compared in a second thread while this one blocks, then both
+    # compare half of the blocked pairs each, once (the EM sessions' pairs and λ's sample are
+    # among them, and resolving this table next reuses them all): comparing runs mostly in
+    # numpy and rapidfuzz, without the GIL, so the threads overlap on two cores. Only the u
+    # thread draws from `rng`, before anything else does: the model is one thread's.
+    with ThreadPoolExecutor(1, thread_name_prefix="ucp-train") as helper:
+        u_job = helper.submit(estimate_u, prior, table, settings.u_sample_pairs, rng)
+        ia, ib, _ = block(table, settings.all_blocking(), settings.max_block_size)
+        cache_levels(prior.comparisons, table, ia, ib, helper)
+        del ia, ib
+        u_tuples, u_pairs = u_job.result()
     u = [np.array(x) for x in u_tuples]
-    # every blocked pair is compared once, here: the EM sessions' pairs and λ's sample are
-    # among them, and resolving this table next reuses them all
-    ia, ib, _ = block(table, settings.all_blocking(), settings.max_block_size)
-    cache_levels(prior.comparisons, table, ia, ib)
-    del ia, ib
     sessions = []
     estimates: dict[int, list[Floats]] = {}
     for rule in settings.training_blocks:

@@ -301,6 +301,32 @@ def standardize_address(raw: str | None, country: str | None = None) -> Standard
         >>> standardize_address("Flat 3, 10 Downing Street, London SW1A 2AA", "GB").match
         '10 downing st unit 3, london, sw1a2aa, gb'
     """
+    found = _parse(raw, country)
+    if isinstance(found, Standardized):
+        return found
+    parts, cc = found
+    return _result(raw or "", parts, cc)  # parsed: raw is a str
+
+
+def street_parts(raw: str, country: str | None = None) -> tuple[str, str]:
+    """The street (as displayed) and house number of `standardize_address(raw, country)`'s
+    parts ("" when absent), without building the rest of the result: for a value asked for
+    once, such as each distinct street line of a file being deduplicated.
+
+    Example:
+        >>> street_parts("10 DOWNING STREET", "GB")
+        ('Downing Street', '10')
+    """
+    found = _parse(raw, country)
+    if isinstance(found, Standardized):
+        return "", ""  # no parts
+    parts, _ = found
+    return _display(parts.get("street", "")), parts.get("house_number", "")
+
+
+def _parse(raw: str | None, country: str | None) -> Standardized | tuple[dict[str, str],
+                                                                          str | None]:
+    """The answer for a value that is no address, else (parts as parsed, country)."""
     if raw is None:
         return make("address", None, None, None)
     text = clean_text(raw.replace("\n", ", ").replace(";", ","))
@@ -319,7 +345,7 @@ def standardize_address(raw: str | None, country: str | None = None) -> Standard
     one_line_us = cc in (None, "US") and len(segments) == 1 and _US_ONE_LINE.match(segments[0])
     if one_line_us and _parse_usaddress(segments[0], parts):
         parts.setdefault("country", "US")
-        return _result(raw, parts, cc or "US")
+        return parts, cc or "US"
     start = 0
     while start < len(segments) - 1 and (unit := _UNIT_ONLY.match(segments[start])):
         parts["unit"] = unit.group(1)
@@ -332,7 +358,7 @@ def standardize_address(raw: str | None, country: str | None = None) -> Standard
     if len(segments) > start + 1:
         _take_postcode(segments, start, cc, parts)
     _fill_places(segments, start + 1, cc, parts)
-    return _result(raw, parts, parts.get("country") or cc)
+    return parts, parts.get("country") or cc
 
 
 def _split_one_line(segments: list[str], start: int, country: str | None) -> None:

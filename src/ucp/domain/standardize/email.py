@@ -67,6 +67,37 @@ def standardize_email(raw: str | None) -> Standardized:
         >>> standardize_email("John.Smith+news@GoogleMail.com").match
         'johnsmith@gmail.com'
     """
+    found = _address(raw)
+    if isinstance(found, Standardized):
+        return found
+    local, domain = found
+    value = f"{local}@{domain}"
+    flags: list[str] = []
+    base = _base_local(local.split("+", 1)[0].split("-", 1)[0])
+    if local in ROLE_ACCOUNTS or base in ROLE_ACCOUNTS:
+        flags.append("role_account")
+    if domain in DISPOSABLE_DOMAINS or domain.split(".", 1)[-1] in DISPOSABLE_DOMAINS:
+        flags.append("disposable")
+    match = _match_form(local, domain)
+    return make("email", raw, value, match, _parts(local, domain), flags)
+
+
+def email_match(raw: str) -> str | None:
+    """`standardize_email(raw).match` without the rest of the result (flags, parts): for a
+    value asked for once, such as each distinct email of a file being deduplicated.
+
+    Example:
+        >>> email_match("John.Smith+news@GoogleMail.com")
+        'johnsmith@gmail.com'
+    """
+    found = _address(raw)
+    if isinstance(found, Standardized):
+        return found.match
+    return _match_form(*found)
+
+
+def _address(raw: str | None) -> Standardized | tuple[str, str]:
+    """The answer for a value that is no usable address, else its checked (local, domain)."""
     if raw is None:
         return make("email", None, None, None)
     text = clean_text(raw).strip("<>\"' ;,")
@@ -81,7 +112,6 @@ def standardize_email(raw: str | None) -> Standardized:
     if _is_placeholder(local, domain):
         return make("email", raw, f"{local}@{domain}", None, _parts(local, domain),
                     ("placeholder",))
-
     if not _is_plain(local, domain):
         from email_validator import EmailNotValidError, validate_email
 
@@ -91,15 +121,7 @@ def standardize_email(raw: str | None) -> Standardized:
             return make("email", raw, None, None, flags=("invalid",))
         local = checked.local_part.lower()
         domain = (checked.ascii_domain or checked.domain).lower()
-    value = f"{local}@{domain}"
-    flags: list[str] = []
-    base = _base_local(local.split("+", 1)[0].split("-", 1)[0])
-    if local in ROLE_ACCOUNTS or base in ROLE_ACCOUNTS:
-        flags.append("role_account")
-    if domain in DISPOSABLE_DOMAINS or domain.split(".", 1)[-1] in DISPOSABLE_DOMAINS:
-        flags.append("disposable")
-    match = _match_form(local, domain)
-    return make("email", raw, value, match, _parts(local, domain), flags)
+    return local, domain
 
 
 _PLAIN_LOCAL = re.compile(r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*")
