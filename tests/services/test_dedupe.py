@@ -18,7 +18,6 @@ from ucp.services.dedupe import (
     dedupe_file,
     read_table,
     recognise_columns,
-    standardize_distinct,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -95,18 +94,6 @@ def test_a_shared_email_links_records_without_names_but_a_family_mailbox_does_no
     clusters = dedupe_columns(data, "id").clusters
     assert clusters["1"] == clusters["2"]
     assert clusters["3"] != clusters["4"]
-
-
-def test_standardizing_in_worker_processes_gives_the_same_features() -> None:
-    """Enough distinct values to use worker processes: the features must not change."""
-    names = [f"Anna{chr(97 + i % 26)}{i}" for i in range(2500)]
-    phones = [f"+44 20 7946 {i:04d}" for i in range(2500)]
-    jobs = [("given_name", names + ["", names[0]]), ("phone", phones)]
-    one = standardize_distinct(jobs, Context(country="GB"), workers=1)
-    two = standardize_distinct(jobs, Context(country="GB"), workers=2)
-    assert one == two
-    assert len(one["given_name"]) == 2500 and len(one["phone"]) == 2500
-    assert one["phone"][phones[0]]["phone"].startswith("+44")
 
 
 def test_csv_is_read_the_same_by_the_quick_and_the_careful_reader(tmp_path: Path) -> None:

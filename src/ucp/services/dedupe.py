@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import csv
 import gc
-import multiprocessing
-import os
 import random
 import re
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,25 +21,23 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from ucp.domain.features import ATTRIBUTE_KINDS
 from ucp.domain.model import RecordKey
 from ucp.domain.resolution.deterministic import IdentifierPolicy
 from ucp.domain.resolution.fs_model import Model
 from ucp.domain.resolution.probabilistic import ProbabilisticResolver, Resolution
 from ucp.domain.resolution.settings import ResolutionSettings
-from ucp.domain.resolution.table import (
-    RecordTable,
-    attribute_features,
-    factorize,
-    street_features,
-)
+from ucp.domain.resolution.table import RecordTable, factorize
 from ucp.domain.resolution.training import TrainingReport, train_table
 from ucp.domain.standardize import Context, DateOrder
-from ucp.domain.standardize.address import street_parts
-from ucp.domain.standardize.email import email_match
-from ucp.domain.standardize.phone import phone_match
-from ucp.domain.standardize.record import standardize_once
-from ucp.domain.standardize.simple import fold_key, fold_words
+from ucp.domain.standardize.simple import fold_key
 from ucp.errors import InputError
+from ucp.services.standardizing import (
+    FeatureColumns,
+    default_workers,
+    standardizing,
+    start_workers_early,
+)
 
 #: canonical attribute -> recognised column names (after lower-casing, non-alnum -> "_")
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
@@ -70,10 +65,10 @@ _DOB_PARTS = {"year": ("year", "birth_year", "dob_year", "yob"),
               "month": ("month", "birth_month", "dob_month"),
               "day": ("day", "birth_day", "dob_day")}
 _EXACT_HINTS = re.compile(r"(soc_sec|ssn|social_security|national_id|nino|tax_id|passport)")
-_KINDS = {"given_name": "given_name", "family_name": "family_name", "full_name": "name",
-          "birth_date": "date", "email": "email", "phone": "phone", "address": "address",
-          "street": "address", "house_number": "text", "locality": "text",
-          "postcode": "postcode", "region": "text", "gender": "gender", "country": "country"}
+
+
+#: a file this big (~10,000 records) will be standardized in workers: start them while reading
+_EARLY_WORKERS_FROM_BYTES = 1_000_000
 
 
 #: a shared email address links its records deterministically (design.md §3: the
@@ -103,7 +98,7 @@ def recognise_columns(columns: Sequence[str], id_col: str,
     for attribute, column in (overrides or {}).items():
         if column not in columns:
             raise InputError(f"--map {attribute}={column}: no such column", field=column)
-        if attribute in _KINDS or attribute == "address_line2":
+        if attribute in ATTRIBUTE_KINDS or attribute == "address_line2":
             found.attributes[attribute] = column
         else:
             found.exact.append(column)
@@ -250,171 +245,6 @@ def _read_csv_arrow(path: Path) -> dict[str, Sequence[str]] | None:
     if blank is not None and pc.any(blank).as_py():
         return None
     return out
-
-
-def _features_of(attribute: str, raw: str, ctx: Context) -> dict[str, str]:
-    """The table features of one raw value of a recognised attribute."""
-    if attribute == "address_line2":
-        return attribute_features("address_line2", {"match": fold_words(raw)})
-    # phones, emails and street lines give the table a part of their standardized result:
-    # just that part is worked out (the same as the whole result's)
-    if attribute in ("phone", "email", "street"):
-        try:
-            if attribute == "street":
-                return street_features(*street_parts(raw, ctx.country))
-            match = phone_match(raw, ctx.country) if attribute == "phone" else email_match(raw)
-        except Exception:  # noqa: BLE001 - as `standardize`: an unreadable value is no value
-            return {}
-        return {attribute: match} if match else {}
-    # each distinct value comes once: caching its result would only slow the collector down
-    return attribute_features(attribute, standardize_once(_KINDS[attribute], raw, ctx))
-
-
-#: the features of a chunk of raw values, as columns: feature -> value per raw (None: the
-#: value gives no such feature)
-FeatureColumns = dict[str, list[str | None]]
-
-
-def _standardize_chunk(job: tuple[str, list[str], Context]) -> FeatureColumns:
-    attribute, raws, ctx = job
-    out: FeatureColumns = {}
-    for k, raw in enumerate(raws):
-        for name, value in _features_of(attribute, raw, ctx).items():
-            col = out.get(name)
-            if col is None:
-                col = out[name] = [None] * len(raws)
-            col[k] = value
-    return out
-
-
-#: below this many distinct values in all, standardizing in one process is quicker than
-#: starting others
-_PARALLEL_FROM = 4_000
-_CHUNK_VALUES = 2_000
-#: a file this big (~10,000 records) will be standardized in workers: start them while reading
-_EARLY_WORKERS_FROM_BYTES = 1_000_000
-
-
-@contextmanager
-def standardizing(
-    jobs: Sequence[tuple[str, Sequence[str]]], ctx: Context, workers: int
-) -> Iterator[Callable[[], dict[str, FeatureColumns]]]:
-    """Start standardizing the raw values of each job (attribute, distinct non-empty raws) —
-    in `workers` processes when it pays — and yield the function that waits for the features,
-    as columns aligned with each job's raws. The caller's own work inside the block overlaps
-    the workers'.
-
-    Standardizing is pure and per value, so the result does not depend on `workers`. Columns
-    (not a dict per value) keep a million records' features small and cheap to pass back.
-    """
-    chunks = [(attribute, list(raws[i:i + _CHUNK_VALUES]), ctx)
-              for attribute, raws in jobs
-              for i in range(0, len(raws), _CHUNK_VALUES)]
-    total = sum(len(raws) for _, raws in jobs)
-    sizes = {attribute: len(raws) for attribute, raws in jobs}
-
-    def collect(results: Iterable[FeatureColumns]) -> dict[str, FeatureColumns]:
-        out: dict[str, FeatureColumns] = {attribute: {} for attribute, _ in jobs}
-        filled = dict.fromkeys(sizes, 0)
-        for (attribute, raws, _), cols in zip(chunks, results, strict=True):
-            start, dest = filled[attribute], out[attribute]
-            for name, values in cols.items():
-                col = dest.get(name)
-                if col is None:
-                    col = dest[name] = [None] * sizes[attribute]
-                col[start:start + len(values)] = values
-            filled[attribute] = start + len(raws)
-        return out
-
-    if workers > 1 and total >= _PARALLEL_FROM and len(chunks) > 1 and _can_start_workers():
-        with _start_pool(_worker_context(), min(workers, len(chunks))) as pool:
-            results = pool.imap(_standardize_chunk, chunks)  # under way from here
-            yield lambda: collect(results)
-    else:
-        yield lambda: collect(map(_standardize_chunk, chunks))
-
-
-def standardize_columns(
-    jobs: Sequence[tuple[str, Sequence[str]]], ctx: Context, workers: int
-) -> dict[str, FeatureColumns]:
-    """The features of the raw values of each job, as columns (see `standardizing`)."""
-    with standardizing(jobs, ctx, workers) as features:
-        return features()
-
-
-def standardize_distinct(
-    jobs: Sequence[tuple[str, Sequence[str]]], ctx: Context, workers: int
-) -> dict[str, dict[str, dict[str, str]]]:
-    """Features of each distinct raw value per attribute (see `standardize_columns`)."""
-    distinct = {attribute: sorted({v for v in values if v}) for attribute, values in jobs}
-    cols = standardize_columns(list(distinct.items()), ctx, workers)
-    return {attribute: {raw: {name: value for name, col in cols[attribute].items()
-                              if (value := col[k]) is not None}
-                        for k, raw in enumerate(raws)}
-            for attribute, raws in distinct.items()}
-
-
-def _can_start_workers() -> bool:
-    """Only when the main module is a file (not stdin/-c): a worker restarted by the pool
-    after `_start_pool` re-imports it."""
-    main = sys.modules.get("__main__")
-    path = getattr(main, "__file__", None)
-    return path is None or Path(path).is_file()
-
-
-def _worker_context() -> Any:
-    """The multiprocessing context of the standardizing workers.
-
-    On POSIX a forkserver that imports this module (numpy, the standardizers) once, each
-    worker forked from it instead of importing it anew; not '__main__' (see `_start_pool`).
-    """
-    if os.name == "nt":
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    return context
-
-
-def start_workers_early(workers: int | None = None) -> None:
-    """Start the workers' forkserver now, so its imports overlap the caller's own work (reading
-    the file) instead of delaying the first standardized chunk (half a second on 2 CPUs)."""
-    workers = _default_workers() if workers is None else workers
-    if os.name == "nt" or workers <= 1 or not _can_start_workers():
-        return
-    from multiprocessing import forkserver
-
-    _worker_context()
-    forkserver.ensure_running()
-
-
-def _start_pool(context: Any, processes: int) -> Any:
-    """`context.Pool(processes)` whose workers do not re-import the main module.
-
-    multiprocessing has each new worker run the parent's main module again (found by its
-    `__file__` or `__spec__`), so functions defined there unpickle. The pool runs only
-    `_standardize_chunk`, a function of this module, and under the `ucp` command the main
-    module imports the whole CLI: 1.5 s of every worker's start. So the main module's
-    `__file__` and `__spec__` are hidden while the workers start (they read them then only).
-    """
-    main = sys.modules.get("__main__")
-    if main is None:
-        return context.Pool(processes)
-    saved: dict[str, Any] = {name: vars(main)[name] for name in ("__file__", "__spec__")
-                             if name in vars(main)}
-    main.__spec__ = None  # multiprocessing reads the attribute, so None rather than absent
-    vars(main).pop("__file__", None)
-    try:
-        return context.Pool(processes)
-    finally:
-        vars(main).pop("__spec__", None)
-        vars(main).update(saved)
-
-
-def _default_workers() -> int:
-    try:
-        return max(1, min(4, len(os.sched_getaffinity(0))))
-    except AttributeError:  # not on Linux
-        return max(1, min(4, os.cpu_count() or 1))
 
 
 def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnMap,
@@ -575,7 +405,7 @@ def dedupe_columns(
     columns = recognise_columns(list(data), id_col, mapping)
     ctx = Context(country=country.upper() if country else None, date_order=date_order)
     table = build_table(data, id_col, columns, ctx,
-                        _default_workers() if workers is None else workers)
+                        default_workers() if workers is None else workers)
     if release_input and isinstance(data, dict):
         for name in [k for k in data if k != id_col]:
             del data[name]
