@@ -240,9 +240,9 @@ def _term_frequencies(model: Model, table: RecordTable) -> dict[str, TermFrequen
 
 def _label_rows(table: RecordTable, labels: Iterable[tuple[RecordKey, RecordKey, bool]],
                 ) -> tuple[Ints, Ints]:
-    row = {k: i for i, k in enumerate(table.keys)}
-    pairs = [(row[a], row[b]) for a, b, same in labels if same and a in row and b in row
-             and a != b]
+    matches = [(a, b) for a, b, same in labels if same and a != b]
+    row = {k: i for i, k in enumerate(table.keys)} if matches else {}
+    pairs = [(row[a], row[b]) for a, b in matches if a in row and b in row]
     if not pairs:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     arr = np.array(sorted(set(pairs)), dtype=np.int64)
