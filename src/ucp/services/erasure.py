@@ -41,7 +41,7 @@ from ucp.errors import ConfigError, InputError, NotFound
 from ucp.services import audit, suppression
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.services.locking import lock_identifiers
-from ucp.services.resolution import build_resolver, resolve_touched
+from ucp.services.resolution import build_resolver, opened_blocks, resolve_touched
 from ucp.store import tables as t
 from ucp.store.store import StoreTx
 
@@ -256,14 +256,18 @@ def erase_in(
     records = sorted(scope.records)
     aliases = {a for pid in scope.profiles for a in tx.aliases_of(pid)}
     report.records = len(records)
+    keys_before = tx.blocking_keys_of(records)
     report.record_versions = delete_records(tx, records, scope.keys)
     report.events = _delete_events(tx, scope.exclusive)
     report.inbox_messages = _delete_inbox(tx, config, scope)
     _delete_groups(tx, scope.exclusive)
     report.consent_entries = _delete_consent(tx, scope.exclusive, set())
-    survivors = records_of_profiles(tx, scope.profiles)
+    resolver = build_resolver(config, tx)
+    # with the holders of a block the erased records kept too big to pair
+    survivors = sorted(set(records_of_profiles(tx, scope.profiles))
+                       | opened_blocks(tx, resolver, keys_before))
     if survivors:
-        resolve_touched(tx, build_resolver(config, tx), survivors, at)
+        resolve_touched(tx, resolver, survivors, at)
     live = {p for p in profile_of(tx, survivors).values() if p}
     gone = sorted(scope.profiles - live)
     kept = sorted(scope.profiles & live)

@@ -31,7 +31,12 @@ from ucp.domain.standardize import Context, standardize, standardize_record
 from ucp.services import audit, suppression
 from ucp.services.consent import IngestConsent
 from ucp.services.identifiers import IdentifierStandardizer
-from ucp.services.resolution import NewRecord, build_resolver, resolve_touched
+from ucp.services.resolution import (
+    NewRecord,
+    build_resolver,
+    opened_blocks,
+    resolve_touched,
+)
 from ucp.store.store import Store, now
 
 _SEGMENT_EVENT_NAMES = {"page": "Page Viewed", "screen": "Screen Viewed"}
@@ -350,6 +355,8 @@ class SourceIngestor:
             report.suppressed += suppression.drop_suppressed(tx, self.secret, records, events)
             touched: list[int] = []
             stored: list[dict[str, Any]] = []
+            keys_before: dict[int, list[str]] = {}
+            keys_after: list[tuple[int, list[str]]] = []
             fresh: list[tuple[dict[str, Any], list[tuple[str, str]]]] = []
             ids: list[int] = []
             new_rows: list[dict[str, Any]] = []
@@ -375,7 +382,10 @@ class SourceIngestor:
                 tx.add_versions(versions, at)
                 tx.set_identifiers(idents)
                 tx.set_search_terms([(v["id"], v["terms"]) for v in versions])
-                tx.set_blocking_keys(self._blocking_keys([(v["id"], v) for v in versions]))
+                if versions and self.resolve:
+                    keys_before = tx.blocking_keys_of(v["id"] for v in versions)
+                keys_after = self._blocking_keys([(v["id"], v) for v in versions])
+                tx.set_blocking_keys(keys_after)
                 report.inserted += len(new_rows)
                 report.updated += len(versions)
                 touched = [*ids, *(rid for rid, _ in idents)]
@@ -396,7 +406,10 @@ class SourceIngestor:
                     rid: NewRecord(written[rid], payload["hash"], payload["blocking_keys"])
                     for rid, payload in zip(ids, new_rows, strict=True)
                 }
-                result = resolve_touched(tx, self.resolver, touched, at, written, inserted)
+                # a changed record may have left a block that is small enough to pair now
+                opened = opened_blocks(tx, self.resolver, keys_before, dict(keys_after))
+                seeds = [*touched, *sorted(opened.difference(touched))]
+                result = resolve_touched(tx, self.resolver, seeds, at, written, inserted)
                 report.profiles_touched += result.profiles_touched
 
 

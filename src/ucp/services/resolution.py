@@ -564,6 +564,36 @@ def resolve_touched(
     )
 
 
+def opened_blocks(
+    tx: StoreTx,
+    resolver: StoreResolver,
+    before: Mapping[int, Sequence[str]],
+    after: Mapping[int, Sequence[str]] | None = None,
+) -> set[int]:
+    """Holders of the blocks that records just left and that now have `max_block_size` or
+    fewer holders, having had more: batch resolution skipped such a block and pairs its
+    holders now, so they must be re-resolved too (`resolve_touched` seeds) — the opposite of
+    a block a new record pushes over the limit (`StoreResolver.touched`).
+
+    `before`: each changed record's blocking keys before the change; `after`: its keys after
+    it (a record not in `after` was deleted). Call once the store holds the new keys.
+    """
+    if not resolver.probabilistic or not before:
+        return set()
+    after = after or {}
+    left: dict[str, int] = {}
+    for rid, keys in before.items():
+        for key in set(keys).difference(after.get(rid, ())):
+            left[key] = left.get(key, 0) + 1
+    if not left:
+        return set()
+    limit = resolver.settings.max_block_size
+    sizes = tx.block_sizes(left)
+    opened = [key for key, gone in left.items()
+              if (now_held := sizes.get(key, 0)) <= limit < now_held + gone]
+    return {rid for rid, _ in tx.block_holders(opened)} if opened else set()
+
+
 def _resolve_deterministic(
     tx: StoreTx, resolver: StoreResolver, record_ids: Iterable[int], at: datetime
 ) -> ResolveReport:

@@ -29,7 +29,7 @@ from ucp.services.erasure import (
     recompute_traits,
     records_of_profiles,
 )
-from ucp.services.resolution import build_resolver, resolve_touched
+from ucp.services.resolution import build_resolver, opened_blocks, resolve_touched
 from ucp.store import tables as t
 from ucp.store.store import Store, StoreTx
 from ucp.store.store import now as _now
@@ -128,10 +128,14 @@ def apply_retention(
 
 def _expire_records(tx: StoreTx, config: UCPConfig, ids: list[int], at: datetime) -> int:
     profiles = {p for p in profile_of(tx, ids).values() if p}
+    keys_before = tx.blocking_keys_of(ids)
     delete_records(tx, ids, set(tx.record_keys(ids).values()))
-    survivors = records_of_profiles(tx, profiles)
+    resolver = build_resolver(config, tx)
+    # with the holders of a block the expired records kept too big to pair
+    survivors = sorted(set(records_of_profiles(tx, profiles))
+                       | opened_blocks(tx, resolver, keys_before))
     if survivors:
-        resolve_touched(tx, build_resolver(config, tx), survivors, at)
+        resolve_touched(tx, resolver, survivors, at)
     live = {p for p in profile_of(tx, survivors).values() if p}
     gone = sorted(profiles - live)
     drop_profiles(tx, gone, {a for pid in gone for a in tx.aliases_of(pid)})
