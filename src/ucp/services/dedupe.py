@@ -247,6 +247,15 @@ def _read_csv_arrow(path: Path) -> dict[str, Sequence[str]] | None:
     return out
 
 
+def birth_dates_from_parts(data: Mapping[str, Sequence[str]], columns: ColumnMap,
+                           ) -> list[str]:
+    """Per row, the raw birth date its year, month and day columns make ("" when one is
+    missing)."""
+    y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
+    return [f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
+            for a, b, c in zip(y, m, d, strict=True)]
+
+
 def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnMap,
                 ctx: Context, workers: int = 1) -> RecordTable:
     """Standardize each distinct value once per column and lay the features out in key order.
@@ -270,9 +279,7 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
         if attribute != "country":
             raw[attribute] = coded(data[column])
     if columns.dob_parts:
-        y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
-        raw["birth_date"] = coded([f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
-                                   for a, b, c in zip(y, m, d, strict=True)])
+        raw["birth_date"] = coded(birth_dates_from_parts(data, columns))
     present = {attribute: np.flatnonzero(uniq != "") for attribute, (_, uniq) in raw.items()}
     with standardizing([(attribute, list(raw[attribute][1][at]))
                         for attribute, at in present.items()], ctx, workers) as features:

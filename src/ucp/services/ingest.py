@@ -33,6 +33,7 @@ from ucp.services.consent import IngestConsent
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.services.resolution import (
     NewRecord,
+    StoreResolver,
     build_resolver,
     opened_blocks,
     resolve_touched,
@@ -265,7 +266,10 @@ class SourceIngestor:
         source: str,
         resolve: bool = True,
         secret: bytes | None = None,
+        resolver: StoreResolver | None = None,
     ) -> None:
+        """`resolver`: the one to resolve with (default: the configured one, with the store's
+        active model)."""
         self.store = store
         self.config = config
         self.name = source
@@ -274,7 +278,7 @@ class SourceIngestor:
         self.consent = IngestConsent(config, source)
         self.preparer = RowPreparer(config, source)
         self.source = self.preparer.source
-        self.resolver = build_resolver(config, store)
+        self.resolver = resolver or build_resolver(config, store)
         self.resolve = resolve
         self._seen_keys: dict[int, int] = {}
         with store.write() as tx:

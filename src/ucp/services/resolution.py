@@ -65,13 +65,22 @@ class StoreResolver:
     index, review candidates, and the connected component around changed records.
     """
 
-    def __init__(self, config: UCPConfig, model: Model | None = None) -> None:
-        self.policies = identifier_policies(config)
+    def __init__(
+        self,
+        config: UCPConfig,
+        model: Model | None = None,
+        *,
+        settings: ResolutionSettings | None = None,
+        policies: Mapping[str, IdentifierPolicy] | None = None,
+    ) -> None:
+        """`settings` and `policies` replace what `config` says (`ucp dedupe --incremental`
+        resolves with the settings and identifier policy of the batch dedupe)."""
+        self.policies = dict(policies) if policies is not None else identifier_policies(config)
         self.probabilistic = config.resolution.engine == "probabilistic"
         self.unique_sources = frozenset(
             name for name, source in config.sources.items() if source.unique_per_person
         )
-        self.settings = resolution_settings(config)
+        self.settings = settings or resolution_settings(config)
         self.model = model or Model.untrained(self.settings)
         self.deterministic = DeterministicResolver(self.policies)
         self.model_version = (
