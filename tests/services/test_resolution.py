@@ -9,8 +9,15 @@ import pytest
 from sqlalchemy import func, select
 
 from ucp.config import UCPConfig, load_config
+from ucp.domain.resolution.table import FEATURES_VERSION
 from ucp.services.ingest import ingest_file
-from ucp.services.resolution import build_resolver, resolve_all
+from ucp.services.resolution import (
+    PENDING_BATCH_SHARE,
+    ResolveReport,
+    build_resolver,
+    resolve_all,
+    resolve_pending,
+)
 from ucp.services.training import train_model
 from ucp.store import tables as t
 from ucp.store.store import Store, now
@@ -175,3 +182,39 @@ def test_incremental_under_a_new_model_equals_batch(db_url: str, generated: Path
     assert got == _partition(batch)
     assert got_groups <= _groups(batch)  # every group made under the new model is exact
     batch.close()
+
+
+def test_resolve_pending_takes_the_deferred_records_through_the_incremental_path(
+        db_url: str, generated: Path, tmp_path: Path) -> None:
+    """`ucp resolve` without --full: records ingested with resolution deferred are resolved
+    by the incremental path (few of them) and the partition is the batch one; then nothing
+    is pending; after a new model everything is, and it runs as one batch."""
+    config = load_config(generated / "ucp.yaml")
+    sources = sorted(RECORD_SOURCES)
+    deferred = "support_tickets"
+    store = _fresh(db_url, tmp_path, "pending")
+    _load(store, generated, [s for s in sources if s != deferred], None, resolve=True,
+          tmp=tmp_path)
+    _load(store, generated, [deferred], None, resolve=False, tmp=tmp_path)
+    resolver = build_resolver(config, store)
+    with store.read() as tx:
+        pending = tx.unresolved_records(resolver.model_version, FEATURES_VERSION)
+        total = tx.counts()["records"]
+    assert 0 < len(pending) <= PENDING_BATCH_SHARE * total
+    report, batch = resolve_pending(store, resolver)
+    assert not batch and report.records >= len(pending)
+    got = _partition(store)
+    assert resolve_pending(store, resolver) == (ResolveReport(0, 0, 0), False)
+    assert resolve_all(store, resolver).changes == 0  # nothing left for a batch run to fix
+
+    train_model(store, config)
+    retrained = build_resolver(config, store)
+    report, batch = resolve_pending(store, retrained)
+    assert batch and report.records == total
+    store.close()
+
+    reference = _fresh(db_url, tmp_path, "pending-batch")
+    _load(reference, generated, sources, None, resolve=False, tmp=tmp_path)
+    resolve_all(reference, resolver)
+    assert got == _partition(reference)
+    reference.close()

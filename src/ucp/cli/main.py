@@ -188,10 +188,17 @@ def resolve(
         bool,
         typer.Option(help="train a matching model first when none is active (probabilistic)"),
     ] = True,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="re-resolve every record with the active model (default: "
+                     "only the records that need it: ingested with --defer-resolution, "
+                     "changed, or resolved under another model)"),
+    ] = False,
 ) -> None:
-    """Batch resolution over the whole store with the active model (ingest resolves
-    incrementally; run this after a bulk load or a new model)."""
-    from ucp.services.resolution import build_resolver, resolve_all
+    """Resolve the store with the active model: the records that need it (ingest resolves
+    incrementally; after a deferred bulk load or a new model that is most of them, done in one
+    batch), or with --full every record. The partition is the same either way."""
+    from ucp.services.resolution import build_resolver, resolve_all, resolve_pending
     from ucp.services.training import train_model
 
     st = state(ctx)
@@ -207,17 +214,24 @@ def resolve(
                               f"records in {result.seconds} s")
                 except InputError as exc:
                     err.print(f"not training ({exc}); resolving with the untrained model")
+        resolver = build_resolver(st.config, st.store)
         with progress_bar("resolve") as update:
-            report = resolve_all(
-                st.store, build_resolver(st.config, st.store), progress=update
-            )
+            if full:
+                report, batch = resolve_all(st.store, resolver, progress=update), True
+            else:
+                report, batch = resolve_pending(st.store, resolver, progress=update)
         with st.store.read() as tx:
             counts = tx.counts()
     except UCPError as exc:
         fail(exc)
         return
+    if not report.records and not batch:
+        out.print(f"nothing to resolve: every record is resolved under the active model "
+                  f"({counts['profiles']} profiles); --full re-resolves them all")
+        return
+    how = "one batch over the store" if batch else "the incremental path"
     out.print(
-        f"resolved {report.records} records into {counts['profiles']} profiles "
+        f"resolved {report.records} records ({how}) into {counts['profiles']} profiles "
         f"({counts['links']} links, {report.changes} changes)"
     )
 

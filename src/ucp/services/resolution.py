@@ -643,6 +643,42 @@ def review_rows(
     ]
 
 
+#: pending records beyond this share of the store are resolved in one batch (after a bulk
+#: load or a new model that is quicker than their groups one after another; same partition)
+PENDING_BATCH_SHARE = 0.2
+_PENDING_CHUNK = 500
+
+
+def resolve_pending(
+    store: Store,
+    resolver: StoreResolver,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[ResolveReport, bool]:
+    """Resolve the records that need it (`StoreTx.unresolved_records`: ingested with
+    resolution deferred, changed since, or resolved under another model) by the incremental
+    path, a chunk of them per transaction; in one batch (`resolve_all`) when they are more
+    than `PENDING_BATCH_SHARE` of the store. Either way the partition is the one a batch run
+    gives. Returns the report and whether it ran as one batch."""
+    with store.read() as tx:
+        pending = tx.unresolved_records(
+            resolver.model_version if resolver.probabilistic else None, FEATURES_VERSION)
+        total = tx.counts()["records"]
+    if not pending:
+        return ResolveReport(0, 0, 0), False
+    if len(pending) > PENDING_BATCH_SHARE * total:
+        return resolve_all(store, resolver, progress), True
+    records = touched = changes = 0
+    for start in range(0, len(pending), _PENDING_CHUNK):
+        with store.write() as tx:
+            done = resolve_touched(tx, resolver, pending[start:start + _PENDING_CHUNK])
+        records += done.records
+        touched += done.profiles_touched
+        changes += done.changes
+        if progress is not None:
+            progress(min(start + _PENDING_CHUNK, len(pending)), len(pending))
+    return ResolveReport(records, touched, changes), False
+
+
 def resolve_all(
     store: Store,
     resolver: StoreResolver,

@@ -13,7 +13,19 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, and_, bindparam, delete, func, insert, inspect, or_, select, update
+from sqlalchemy import (
+    JSON,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -609,6 +621,28 @@ class StoreTx:
         """Records with their stored resolution state (None where there is none): `key`,
         `profile_id`, `content_hash`, `features_key`, `features`, `component`, `model_version`."""
         return self._resolution_rows(t.records.c.id, record_ids)
+
+    def unresolved_records(self, model_version: str | None, features_version: int = 0,
+                           ) -> list[int]:
+        """Live records that need resolving. With a `model_version` (the probabilistic
+        engine): those whose stored resolution state is missing (never resolved: a deferred
+        ingest), made under another model, or made from older content (`features_key` is not
+        "<features_version>:<content hash>"). Without one: those in no profile yet."""
+        r, s = t.records.c, t.resolution_state.c
+        if model_version is None:
+            query = select(r.id).where(r.deleted_at.is_(None), r.profile_id.is_(None))
+        else:
+            current = literal(f"{features_version}:") + r.content_hash
+            query = (
+                select(r.id)
+                .select_from(t.records.outerjoin(t.resolution_state, s.record_id == r.id))
+                .where(
+                    r.deleted_at.is_(None),
+                    or_(s.record_id.is_(None), s.model_version != model_version,
+                        s.features_key != current),
+                )
+            )
+        return [rid for (rid,) in self.conn.execute(query.order_by(r.id))]
 
     def group_rows(self, components: Iterable[int]) -> dict[int, dict[str, Any]]:
         """`resolution_rows` of every record whose stored resolution group is one of these."""
