@@ -256,6 +256,58 @@ class CollectorConfig(_Strict):
     poll_interval: float = Field(0.05, gt=0, le=10)
 
 
+#: comparison kinds (`ucp.domain.resolution.comparisons.KINDS`)
+ComparisonKind = Literal["given_name", "family_name", "date", "email", "phone", "address",
+                         "postcode", "text", "exact"]
+#: attributes whose table features have names of their own (`features.attribute_features`):
+#: the others are `x:<attribute>`, which extra exact or text columns compare
+_OWN_FEATURES = frozenset({
+    "full_name", "given_name", "middle_name", "family_name", "title", "birth_date", "email",
+    "phone", "address", "house_number", "street", "unit", "locality", "region", "postcode",
+    "country", "gender", "created_at", "updated_at"})
+
+
+def _known_feature(feature: str) -> bool:
+    from ucp.domain.resolution.table import BASE_FEATURES, DERIVED_FEATURES
+
+    return feature in BASE_FEATURES or feature in DERIVED_FEATURES or (
+        feature.startswith("x:") and len(feature) > 2)
+
+
+class ComparisonConfig(_Strict):
+    """One Fellegi–Sunter comparison (docs/resolution.md, "Comparisons and levels")."""
+
+    name: str = Field(min_length=1, description="unique; names the comparison in models and "
+                      "explanations")
+    kind: ComparisonKind
+    feature: str = Field(description="a record-table feature: given, family, dob, email, "
+                         "phone, address, postcode, locality, region, gender … or "
+                         "x:<attribute> for any other attribute")
+    tf: bool = Field(False, description="term-frequency adjustment on the exact level")
+    options: dict[str, float] = Field(default_factory=dict,
+                                      description="date: years (5); exact: typo (0 or 1)")
+
+    @model_validator(mode="after")
+    def _feature(self) -> ComparisonConfig:
+        if not _known_feature(self.feature):
+            raise _KeyedError("feature", f"unknown feature {self.feature!r}")
+        return self
+
+
+class BlockingRuleConfig(_Strict):
+    """Records sharing every one of `features` (all present) become candidate pairs."""
+
+    name: str = Field(min_length=1)
+    features: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _features(self) -> BlockingRuleConfig:
+        for k, feature in enumerate(self.features):
+            if not _known_feature(feature):
+                raise _KeyedError(f"features.{k}", f"unknown feature {feature!r}")
+        return self
+
+
 class ResolutionConfig(_Strict):
     """How records become persons (design.md §3)."""
 
@@ -272,11 +324,51 @@ class ResolutionConfig(_Strict):
         "records apart (households sharing an address, phone or surname)",
     )
     max_block_size: int = Field(500, ge=2, description="skip blocks with more records")
+    comparisons: list[ComparisonConfig] | None = Field(
+        None, description="the comparisons (replace the defaults: given and family name, "
+        "birth date, email, phone, address, locality, postcode, region, gender)")
+    blocking: list[BlockingRuleConfig] | None = Field(
+        None, description="the blocking rules (replace the 18 defaults)")
+    exact_columns: list[str] = Field(
+        default_factory=list, description="other attributes (custom.* …) compared exactly, "
+        "with a one-typo level, and blocked on; an agreement counts as one person's evidence")
+    text_columns: list[str] = Field(
+        default_factory=list, description="other attributes compared as free text")
 
     @model_validator(mode="after")
     def _thresholds(self) -> ResolutionConfig:
         if self.review > self.auto:
             raise ValueError("review must not exceed auto")
+        return self
+
+    @model_validator(mode="after")
+    def _names_and_columns(self) -> ResolutionConfig:
+        for field_name, items in (("comparisons", self.comparisons or []),
+                                  ("blocking", self.blocking or [])):
+            seen: set[str] = set()
+            for k, item in enumerate(items):
+                if item.name in seen:
+                    raise _KeyedError(f"{field_name}.{k}.name", f"{item.name!r} appears twice")
+                seen.add(item.name)
+        if self.comparisons == []:
+            raise _KeyedError("comparisons", "give at least one comparison (or leave it out "
+                              "for the defaults)")
+        for field_name, columns in (("exact_columns", self.exact_columns),
+                                    ("text_columns", self.text_columns)):
+            for k, column in enumerate(columns):
+                if column in _OWN_FEATURES:
+                    raise _KeyedError(f"{field_name}.{k}", f"{column!r} is compared by the "
+                                      "comparisons already; list other attributes here")
+                if column not in CANONICAL_ATTRIBUTES and not column.startswith("custom."):
+                    raise _KeyedError(f"{field_name}.{k}",
+                                      f"unknown attribute {column!r} (canonical or custom.*)")
+                # an extra column's comparison (and an exact one's blocking rule) is named so
+                taken = {c.name for c in self.comparisons or []}
+                taken |= {b.name for b in self.blocking or []} if field_name == "exact_columns" \
+                    else set()
+                if column in taken:
+                    raise _KeyedError(f"{field_name}.{k}", f"{column!r} is also the name of a "
+                                      "comparison or blocking rule")
         return self
 
 

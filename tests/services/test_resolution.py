@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from ucp.config import UCPConfig, load_config
+from ucp.config import BlockingRuleConfig, ComparisonConfig, UCPConfig, load_config
 from ucp.domain.resolution.table import FEATURES_VERSION
 from ucp.services.ingest import ingest_file
 from ucp.services.resolution import (
@@ -218,3 +218,35 @@ def test_resolve_pending_takes_the_deferred_records_through_the_incremental_path
     resolve_all(reference, resolver)
     assert got == _partition(reference)
     reference.close()
+
+
+def test_comparisons_blocking_and_exact_columns_from_the_config(
+        db_url: str, generated: Path, tmp_path: Path) -> None:
+    """`resolution:` in ucp.yaml sets the comparisons, the blocking rules and extra exact
+    columns: the model is trained with them and the store resolves with them."""
+    base = load_config(generated / "ucp.yaml")
+    crm = base.sources["crm"]
+    sources = {**base.sources, "crm": crm.model_copy(update={
+        "mapping": {**crm.mapping, "custom.city": "MailingCity"}})}
+    resolution = base.resolution.model_copy(update={
+        "comparisons": [ComparisonConfig(name="given_name", kind="given_name", feature="given"),
+                        ComparisonConfig(name="family_name", kind="family_name",
+                                         feature="family", tf=True),
+                        ComparisonConfig(name="email", kind="email", feature="email")],
+        "blocking": [BlockingRuleConfig(name="names", features=["name_pair"]),
+                     BlockingRuleConfig(name="email", features=["email"])],
+        "exact_columns": ["custom.city"]})
+    config = base.model_copy(update={"sources": sources, "resolution": resolution})
+    store = _fresh(db_url, tmp_path, "configured")
+    _load(store, generated, ["crm", "newsletter"], None, resolve=False, tmp=tmp_path,
+          config=config)
+    model = train_model(store, config).model
+    assert [c.name for c in model.comparisons] == [
+        "given_name", "family_name", "email", "custom.city"]
+    resolver = build_resolver(config, store)
+    assert [r.name for r in resolver.settings.all_blocking()] == ["names", "email",
+                                                                  "custom.city"]
+    resolve_all(store, resolver)
+    groups = _partition(store)
+    store.close()
+    assert sum(len(g) > 1 for g in groups) > 10  # the configured engine finds duplicates

@@ -50,4 +50,15 @@ consent:
   purposes:
     email_marketing: {default: denied, legal_basis: consent, channels: [email]}
     analytics: {default: granted, legal_basis: legitimate_interests}
+
+# How records become persons; the defaults work on person data (docs/resolution.md).
+resolution:
+  auto: 0.6                   # link at and above this match probability
+  review: 0.3                 # queue for review from this probability
+  # exact_columns: [custom.passport]   # other attributes compared exactly, and blocked on
+  # comparisons:              # replace the default comparisons:
+  #   - {name: given_name, kind: given_name, feature: given, tf: true}
+  #   - {name: birth_date, kind: date, feature: dob, options: {years: 5}}
+  # blocking:                 # replace the default blocking rules:
+  #   - {name: names, features: [name_pair]}
 """

@@ -7,7 +7,7 @@ partition whatever order records arrived in (design.md §3, sequence neutrality)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,12 @@ from ucp.domain.resolution.fs_model import Model, prob_to_weight
 from ucp.domain.resolution.probabilistic import ProbabilisticResolver, Resolution
 from ucp.domain.resolution.resolver import NO_CONSTRAINTS, Cluster, Constraints
 from ucp.domain.resolution.scoring import PairScore, evidence, score_pairs
-from ucp.domain.resolution.settings import HOUSEHOLD_SAFE, ResolutionSettings
+from ucp.domain.resolution.settings import (
+    HOUSEHOLD_SAFE,
+    BlockingRule,
+    ComparisonSpec,
+    ResolutionSettings,
+)
 from ucp.domain.resolution.table import FEATURES_VERSION, RecordTable, record_base_features
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.store.store import Store, StoreTx, new_profile_id, now
@@ -49,13 +54,24 @@ def identifier_policies(config: UCPConfig) -> dict[str, IdentifierPolicy]:
 
 
 def resolution_settings(config: UCPConfig) -> ResolutionSettings:
+    """The engine's settings from `resolution:` in ucp.yaml (defaults where it is silent)."""
     r = config.resolution
-    return ResolutionSettings(
+    settings = ResolutionSettings(
         auto=r.auto,
         review=r.review,
         max_block_size=r.max_block_size,
         hard_conflicts=HOUSEHOLD_SAFE if r.household_safe else (),
+        exact_columns=tuple(r.exact_columns),
+        text_columns=tuple(r.text_columns),
     )
+    if r.comparisons is not None:
+        settings = replace(settings, comparisons=tuple(
+            ComparisonSpec(c.name, c.kind, c.feature, c.tf, dict(c.options))
+            for c in r.comparisons))
+    if r.blocking is not None:
+        settings = replace(settings, blocking=tuple(
+            BlockingRule(b.name, tuple(b.features)) for b in r.blocking))
+    return settings
 
 
 class StoreResolver:
