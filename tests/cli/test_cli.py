@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+import orjson
 import pytest
 from tests.conftest import ROOT, SAMPLE
 from typer.main import get_command
@@ -114,3 +115,22 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         assert (cmd.help or "").strip(), f"`ucp {name}` has no help text"
         top = name.split()[0]
         assert f"`{top}" in readme or f"ucp {top}" in readme, f"`ucp {top}` missing from README"
+
+
+def test_evaluate_reports_blocking_per_rule(workdir: Path, db_url: str) -> None:
+    opts = common(workdir, db_url)
+    run(*opts, "ingest", str(workdir / "crm.csv"), "--source", "crm")
+    truth = workdir / "truth.csv"
+    truth.write_text("source,source_key,person_id\n" + "".join(
+        f"crm,{key},{person}\n" for key, person in
+        (("003A1", "P1"), ("003A5", "P1"), ("003A2", "P2"), ("003A3", "P3"),
+         ("003A4", "P4"))))
+    code, out, _ = run(*opts, "evaluate", "--truth", str(truth), "--blocking", "--json")
+    assert code == 0
+    blocking = orjson.loads(out)["blocking"]
+    # Ann Lee twice: one true pair, which the email rule (one mailbox) finds
+    assert blocking["true_pairs_total"] == blocking["true_pairs_found"] == 1
+    assert {r["rule"]: r["true_pairs"] for r in blocking["rules"]}["email"] == 1
+    code, _, err = run(*opts, "evaluate", "--truth", str(truth), "--blocking",
+                       "--clusters", str(truth))
+    assert code == 2 and "--blocking reports on the store's records" in err

@@ -78,3 +78,35 @@ def test_report_renders_scores_and_worst_errors() -> None:
     text = console.export_text()
     for words in ("pairwise", "B-cubed", "Worst over-merges", "Worst splits", "records"):
         assert words in text
+
+
+def test_blocking_report_counts_each_rules_pairs_and_the_true_pairs_it_finds(
+        tmp_path: Path) -> None:
+    from collections import Counter
+
+    from ucp.config import load_config
+    from ucp.services.evaluate import blocking_report, render_blocking
+    from ucp.services.ingest import ingest_file
+    from ucp.services.resolution import build_resolver
+    from ucp.store.store import Store
+    from ucp.synth import generate
+
+    generate(tmp_path, persons=200, seed=3)
+    config = load_config(tmp_path / "ucp.yaml")
+    store = Store.open(f"sqlite:///{tmp_path}/ucp.db")
+    for source, name in (("crm", "crm.csv"), ("newsletter", "newsletter.csv")):
+        ingest_file(store, config, source, tmp_path / name, resolve=False)
+    truth = load_truth(tmp_path / "truth.csv")
+    resolver = build_resolver(config, store)
+    report = blocking_report(store, resolver, truth)
+    with store.read() as tx:
+        people = Counter(truth[(s, k)] for s, k, _ in tx.memberships())
+    store.close()
+    assert [r.rule for r in report.rules] == [r.name for r in resolver.settings.all_blocking()]
+    assert report.true_pairs_total == sum(n * (n - 1) // 2 for n in people.values()) > 20
+    assert 0 < report.true_pairs_found <= report.true_pairs_total
+    assert sum(r.new_pairs for r in report.rules) == report.total_pairs
+    assert all((r.true_pairs or 0) <= r.pairs for r in report.rules)
+    console = Console(record=True, width=160)
+    console.print(render_blocking(report))
+    assert "given_family_phonetic" in console.export_text()

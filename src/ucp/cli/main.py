@@ -443,14 +443,22 @@ def evaluate(
     all_truth: Annotated[
         bool, typer.Option("--all-truth", help="also score truth rows of sources not ingested")
     ] = False,
+    blocking: Annotated[
+        bool, typer.Option("--blocking", help="also report what each blocking rule finds: "
+                           "candidate pairs, and pairs of one true person (store only)")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Score the store's profiles (or a clusters file) against a ground truth."""
     from ucp.domain.evaluation import evaluate as score
     from ucp.services import evaluate as ev
+    from ucp.services.resolution import build_resolver
 
     st = state(ctx)
     try:
+        if blocking and clusters is not None:
+            raise InputError("--blocking reports on the store's records, not on --clusters",
+                             field="blocking")
         truth_map = ev.load_truth(truth)
         if clusters is not None:
             predicted = ev.load_clusters_file(
@@ -465,13 +473,23 @@ def evaluate(
                     err.print(f"scoring the sources in the store only (not {', '.join(skipped)}; "
                               "--all-truth scores them as unresolved)")
         result = score(truth_map, predicted)
+        report = None
+        if blocking:
+            with err.status("blocking the store's records …"):
+                report = ev.blocking_report(st.store, build_resolver(st.config, st.store),
+                                            truth_map)
     except UCPError as exc:
         fail(exc)
         return
     if as_json:
-        out.print_json(orjson.dumps(result.to_dict()).decode())
+        body = result.to_dict()
+        if report is not None:
+            body["blocking"] = report.to_dict()
+        out.print_json(orjson.dumps(body).decode())
     else:
         out.print(ev.render_report(result))
+        if report is not None:
+            out.print(ev.render_blocking(report))
 
 
 @audit_app.command("verify")
