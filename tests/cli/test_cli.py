@@ -134,3 +134,18 @@ def test_evaluate_reports_blocking_per_rule(workdir: Path, db_url: str) -> None:
     code, _, err = run(*opts, "evaluate", "--truth", str(truth), "--blocking",
                        "--clusters", str(truth))
     assert code == 2 and "--blocking reports on the store's records" in err
+
+
+def test_profile_why_prints_the_links_that_hold_a_record(workdir: Path, db_url: str) -> None:
+    opts = common(workdir, db_url)
+    run(*opts, "ingest", str(workdir / "crm.csv"), "--source", "crm")
+    code, out, _ = run(*opts, "profile", "why", "email:ann.lee@acmemail.com", "crm:003A1",
+                       "--json")
+    assert code == 0
+    why = orjson.loads(out)
+    assert why["record"] == "crm:003A1" and why["reaches_all_records"]
+    assert [(link["from"], link["to"]) for link in why["links"]] == [("crm:003A1", "crm:003A5")]
+    code, out, _ = run(*opts, "profile", "why", "email:ann.lee@acmemail.com", "crm:003A1")
+    assert code == 0 and "crm:003A5" in out
+    code, _, err = run(*opts, "profile", "why", "email:ann.lee@acmemail.com", "crm:003A2")
+    assert code != 0 and "is not in profile" in err

@@ -195,9 +195,11 @@ def resolve(
                      "changed, or resolved under another model)"),
     ] = False,
 ) -> None:
-    """Resolve the store with the active model: the records that need it (ingest resolves
-    incrementally; after a deferred bulk load or a new model that is most of them, done in one
-    batch), or with --full every record. The partition is the same either way."""
+    """Resolve the records that need it with the active model, or with --full every record.
+
+    Ingest resolves incrementally; what is left are records ingested with
+    --defer-resolution, changed ones, and after a new model all of them (then done in one
+    batch). The partition is the same either way."""
     from ucp.services.resolution import build_resolver, resolve_all, resolve_pending
     from ucp.services.training import train_model
 
@@ -402,6 +404,41 @@ def profile_history(
         fail(exc)
         return
     out.print_json(orjson.dumps(history, default=str).decode())
+
+
+@profile_app.command("why")
+def profile_why(
+    ctx: typer.Context,
+    ref: Annotated[str, typer.Argument(help="profile id, or TYPE:VALUE")],
+    record: Annotated[str, typer.Argument(help="a record of the profile, SOURCE:KEY")],
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON (with each evidence)")]
+    = False,
+) -> None:
+    """Why a record is in a profile: the chain of stored links that joins it to the rest."""
+    from ucp.services import explain
+
+    st = state(ctx)
+    try:
+        why = explain.why_in_profile(st.store, _profile_ref(st, ref), record)
+    except UCPError as exc:
+        fail(exc)
+        return
+    if as_json:
+        out.print_json(orjson.dumps(why, default=str).decode())
+        return
+    table = Table(title=f"{why['record']} in {why['profile_id']}", title_justify="left")
+    for name in ("from", "to", "kind", "weight", "model"):
+        table.add_column(name, justify="right" if name == "weight" else "left",
+                         overflow="fold")
+    for link in why["links"]:
+        weight = "" if link["weight"] is None else f"{link['weight']:.2f}"
+        table.add_row(link["from"], link["to"], link["kind"], weight,
+                      link["model_version"] or "")
+    out.print(table)
+    if not why["links"]:
+        out.print("the profile holds this record alone")
+    elif not why["reaches_all_records"]:
+        out.print("[yellow]these links do not reach every record of the profile[/yellow]")
 
 
 @profile_app.command("pin")
