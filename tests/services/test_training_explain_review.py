@@ -118,3 +118,22 @@ def test_a_pairs_file_refines_m_and_bad_rows_are_named(trained: Store, data: Pat
     bad.write_text("a,match\n")
     with pytest.raises(InputError, match="missing: b"):
         read_labels(bad)
+
+
+def test_a_stored_model_this_version_cannot_use_asks_for_training(tmp_path: Path) -> None:
+    import orjson
+
+    from ucp.config import parse_config
+    from ucp.domain.resolution import Model, ResolutionSettings
+    from ucp.errors import StoreError
+    from ucp.services.resolution import build_resolver
+    from ucp.store.store import Store, now
+
+    body = orjson.loads(Model.untrained(ResolutionSettings()).to_json())
+    body["parameters"][0]["levels"] = body["parameters"][0]["levels"][:-1] + ["other"]
+    store = Store.open(f"sqlite:///{tmp_path}/old.db")
+    with store.write() as tx:
+        tx.save_model("0ld", "fellegi-sunter", body, {}, now())
+    with pytest.raises(StoreError, match="active model 0ld cannot be used .* `ucp train`"):
+        build_resolver(parse_config("version: 1\n"), store)
+    store.close()

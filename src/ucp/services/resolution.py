@@ -35,6 +35,7 @@ from ucp.domain.resolution.settings import (
     ResolutionSettings,
 )
 from ucp.domain.resolution.table import FEATURES_VERSION, RecordTable, record_base_features
+from ucp.errors import StoreError
 from ucp.services.identifiers import IdentifierStandardizer
 from ucp.store.store import Store, StoreTx, new_profile_id, now
 
@@ -513,7 +514,12 @@ def build_resolver(config: UCPConfig, store: Store | StoreTx | None = None) -> S
             with store.read() as tx:
                 row = tx.active_model()
         if row is not None:
-            model = Model.from_json(orjson.dumps(row["body"]).decode())
+            try:
+                model = Model.from_json(orjson.dumps(row["body"]).decode())
+            except ValueError as exc:
+                raise StoreError(
+                    f"the active model {row['version']} cannot be used by this version of "
+                    f"ucp ({exc}): train a new one with `ucp train`") from None
     return StoreResolver(config, model)
 
 

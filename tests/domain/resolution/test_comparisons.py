@@ -57,7 +57,8 @@ def test_family_name_levels(a: str, b: str, expected: str) -> None:
     ("1980-03-07", "07/03/1980", "exact"),
     ("1980-03-07", "1980-03-08", "one_digit_or_day_month_swap"),
     ("1980-03-07", "1980-07-03", "one_digit_or_day_month_swap"),
-    ("1980-03-07", "1980-11-30", "within_1_year"),
+    ("1980-03-07", "1980-11-30", "same_year"),
+    ("1980-12-07", "1981-03-30", "within_1_year"),
     ("1980-03-07", "1983-01-01", "within_n_years"),
     ("1980-03-07", "1950-01-01", "else"),
 ])

@@ -94,3 +94,21 @@ def test_lambda_is_the_share_of_matching_pairs() -> None:
     true_lam = true_pairs / (n * (n - 1) / 2)
     model, _ = train(records, ResolutionSettings(), seed=0)
     assert true_lam / 1.5 < model.lam < true_lam * 1.5
+
+
+def test_a_model_trained_with_other_levels_is_refused() -> None:
+    """A stored model whose comparison has other levels than this version's (an upgrade
+    changed them) would weigh each level with another's parameters: it is refused."""
+    import json
+
+    import pytest
+
+    from ucp.domain.resolution import Model, ResolutionSettings
+
+    body = json.loads(Model.untrained(ResolutionSettings()).to_json())
+    dates = next(p for p in body["parameters"] if p["name"] == "birth_date")
+    dates["levels"] = [level for level in dates["levels"] if level != "same_year"]
+    dates["m"], dates["u"] = dates["m"][1:], dates["u"][1:]
+    body.pop("version")
+    with pytest.raises(ValueError, match="'birth_date' has the levels exact, .*same_year"):
+        Model.from_json(json.dumps(body))

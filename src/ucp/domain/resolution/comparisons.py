@@ -253,7 +253,8 @@ class FamilyNameComparison(Comparison):
 
 
 class DateComparison(Comparison):
-    levels = ("exact", "one_digit_or_day_month_swap", "within_1_year", "within_n_years", "else")
+    levels = ("exact", "one_digit_or_day_month_swap", "same_year", "within_1_year",
+              "within_n_years", "else")
 
     def _levels(self, v: _PairView) -> Levels:
         ok = v.present(self.feature)
@@ -274,6 +275,7 @@ class DateComparison(Comparison):
         return _assign(ok, [
             lambda t: v.same(self.feature),
             typo,
+            lambda t: v.same("birth_year"),
             lambda t: gap <= 366,
             lambda t: gap <= int(366 * years),
         ])

@@ -100,6 +100,13 @@ class Model:
         self.tf = dict(tf or {})
         self.meta = dict(meta or {})
         self.comparisons: list[Comparison] = [build_comparison(s) for s in self.specs]
+        for comparison, p in zip(self.comparisons, self.params, strict=True):
+            # a model made by another version of a comparison (other levels) would weigh
+            # every level with another level's parameters
+            if tuple(comparison.levels) != tuple(p.levels):
+                raise ValueError(
+                    f"comparison {p.name!r} has the levels {', '.join(comparison.levels)}, the "
+                    f"model was trained with {', '.join(p.levels)}")
         self._weights = [p.weights() for p in self.params]
 
     @functools.cached_property
