@@ -97,6 +97,11 @@ def test_phone_levels(a: str, b: str, expected: str) -> None:
      {"house_number": "10", "street": "Downnig Street"}, "number_and_street"),
     ({"house_number": "10", "street": "Downing Street"},
      {"house_number": "12", "street": "Downing Street"}, "tokens_0.70"),
+    ({"house_number": "10", "street": "Downing Street", "postcode": "SW1A 2AA"},
+     {"house_number": "10", "street": "Whitehall", "postcode": "sw1a2aa"},
+     "number_and_postcode"),
+    ({"house_number": "10", "street": "Downing Street", "postcode": "SW1A 2AA"},
+     {"house_number": "10", "street": "Whitehall", "postcode": "N1 9GU"}, "else"),
     ({"house_number": "10", "street": "Downing Street"},
      {"house_number": "3", "street": "Baker Road"}, "else"),
 ])

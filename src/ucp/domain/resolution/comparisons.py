@@ -309,7 +309,7 @@ class PhoneComparison(Comparison):
 
 class AddressComparison(Comparison):
     levels = ("exact", "number_and_street", "tokens_0.90", "number_and_similar_street",
-              "tokens_0.70", "else")
+              "number_and_postcode", "tokens_0.70", "else")
 
     def _levels(self, v: _PairView) -> Levels:
         ok = v.present("address")
@@ -334,6 +334,7 @@ class AddressComparison(Comparison):
             lambda t: same_number & (street(t) >= 0.9),
             lambda t: ~other_number & (tokens(t) >= 0.9),
             lambda t: same_number & (street(t) >= 0.7),
+            lambda t: same_number & v.agree("postcode"),
             lambda t: tokens(t) >= 0.7,
         ])
 
