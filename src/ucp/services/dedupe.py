@@ -247,13 +247,24 @@ def _read_csv_arrow(path: Path) -> dict[str, Sequence[str]] | None:
     return out
 
 
-def birth_dates_from_parts(data: Mapping[str, Sequence[str]], columns: ColumnMap,
-                           ) -> list[str]:
-    """Per row, the raw birth date its year, month and day columns make ("" when one is
-    missing)."""
-    y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
-    return [f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
-            for a, b, c in zip(y, m, d, strict=True)]
+def attribute_values(data: Mapping[str, Sequence[str]], columns: ColumnMap,
+                     ) -> list[tuple[str, Sequence[str]]]:
+    """(attribute, raw value per row) for every attribute the table is built from, in the
+    order it is built (a later attribute giving the same feature wins); the birth date of
+    year, month and day columns last. `country` gives no feature and is left out."""
+    out: list[tuple[str, Sequence[str]]] = [
+        (attribute, data[column]) for attribute, column in columns.attributes.items()
+        if attribute != "country"]
+    if columns.dob_parts:
+        y, m, d = (data[columns.dob_parts[p]] for p in ("year", "month", "day"))
+        out.append(("birth_date", [f"{a}-{b.zfill(2)}-{c.zfill(2)}" if a and b and c else ""
+                                   for a, b, c in zip(y, m, d, strict=True)]))
+    return out
+
+
+def exact_feature(raw: str) -> str:
+    """The `x:<column>` feature of an exact column's raw value."""
+    return fold_key(raw)
 
 
 def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnMap,
@@ -264,7 +275,6 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
     standardized (in `workers` processes for a big file: it is most of the time), and every
     feature column is an index into its distinct results — no Python loop over rows.
     """
-    attrs = columns.attributes
 
     def coded(values: Sequence[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]:
         """Per row (file order), the code of its distinct value; the distinct values."""
@@ -274,12 +284,7 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
         column[:] = list(values)
         return factorize(column)
 
-    raw: dict[str, tuple[npt.NDArray[np.int64], npt.NDArray[np.object_]]] = {}
-    for attribute, column in attrs.items():
-        if attribute != "country":
-            raw[attribute] = coded(data[column])
-    if columns.dob_parts:
-        raw["birth_date"] = coded(birth_dates_from_parts(data, columns))
+    raw = {attribute: coded(values) for attribute, values in attribute_values(data, columns)}
     present = {attribute: np.flatnonzero(uniq != "") for attribute, (_, uniq) in raw.items()}
     with standardizing([(attribute, list(raw[attribute][1][at]))
                         for attribute, at in present.items()], ctx, workers) as features:
@@ -327,7 +332,7 @@ def build_table(data: Mapping[str, Sequence[str]], id_col: str, columns: ColumnM
             override=attribute not in composites)
     for column, (codes, uniq) in exact.items():
         at = np.flatnonzero(uniq != "")
-        put(codes[order], len(uniq), at, {f"x:{column}": [fold_key(str(v)) for v in uniq[at]]},
+        put(codes[order], len(uniq), at, {f"x:{column}": [exact_feature(str(v)) for v in uniq[at]]},
             override=True)
     email_codes, emails = (known_codes.get("email")
                            or factorize(base.get("email", np.full(n, "", dtype=object))))

@@ -30,14 +30,15 @@ from ucp.domain.model import Identifier, RecordKey, ResolvableRecord
 from ucp.domain.resolution.fs_model import Model
 from ucp.domain.search import record_terms
 from ucp.domain.standardize import Context, DateOrder, standardize
-from ucp.domain.standardize.simple import fold_key, fold_words
+from ucp.domain.standardize.simple import fold_words
 from ucp.errors import InputError
 from ucp.services.dedupe import (
     IDENTIFIERS,
     ColumnMap,
-    birth_dates_from_parts,
+    attribute_values,
     dedupe_columns,
     dedupe_settings,
+    exact_feature,
     read_table,
     recognise_columns,
     write_clusters,
@@ -156,22 +157,18 @@ def _attribute_rows(data: Mapping[str, Sequence[str]], columns: ColumnMap,
     standardized as the batch dedupe standardizes them: each recognised attribute by its kind,
     `address_line2` and the exact columns by folding, in the batch's order (a later attribute
     that gives the same feature wins, as in `build_table`)."""
-    sources: list[tuple[str, Sequence[str]]] = [
-        (attribute, data[column]) for attribute, column in columns.attributes.items()
-        if attribute != "country"]
-    if columns.dob_parts:
-        sources.append(("birth_date", birth_dates_from_parts(data, columns)))
     n = len(next(iter(data.values()), []))
     rows: list[dict[str, dict[str, Any]]] = [{} for _ in range(n)]
-    for attribute, values in sources:
+    for attribute, values in attribute_values(data, columns):
         for row, raw in zip(rows, values, strict=True):
             if raw:
                 row[attribute] = _standardized(attribute, raw, ctx)
     for column in columns.exact:
         for row, raw in zip(rows, data[column], strict=True):
             if raw:
-                # the batch feature is `fold_key(raw)`; unknown attributes become `x:<name>`
-                key = fold_key(raw)
+                # an attribute the features do not name becomes `x:<name>`, the folded words
+                # of its match: a folded key is its own folded words
+                key = exact_feature(raw)
                 row[column] = {"raw": raw, "value": key, "match": key, "parts": {}, "flags": []}
     return rows
 
